@@ -1,0 +1,39 @@
+# Two commands on a fresh clone: `make demo` and `make test`. Each creates the
+# virtual environment it needs, so nothing has to be installed by hand.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+DEMO_STORE := casefiles
+
+.PHONY: demo test lint install clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	rm -f $(VENV)/.installed-*
+	touch $@
+
+install: $(STAMP)
+
+demo: $(STAMP)
+	@echo "== accomp list (the demo store)"
+	@$(BIN)/accomp --store $(DEMO_STORE) list
+	@echo
+	@echo "== accomp validate --all"
+	@$(BIN)/accomp --store $(DEMO_STORE) validate --all
+	@echo
+	@echo "== accomp show 2026-DEMO1 --format table"
+	@$(BIN)/accomp --store $(DEMO_STORE) show 2026-DEMO1 --format table
+
+test: $(STAMP)
+	$(BIN)/ruff check accomp tests
+	$(BIN)/python -m pytest -q
+
+lint: $(STAMP)
+	$(BIN)/ruff check accomp tests
+	$(BIN)/ruff format --check accomp tests
+
+clean:
+	rm -rf $(VENV) build dist .pytest_cache .hypothesis

@@ -1,0 +1,91 @@
+"""The command line: parse, call the store and the domain, render. Nothing else.
+
+Every command module registers its commands on `app`. Errors raised as
+AccompError become one line on stderr and their exit code; anything else
+becomes a one-line internal error (a traceback only with --debug).
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import typer
+from typer.core import TyperGroup
+
+from accomp.errors import AccompError
+
+INTERNAL_ERROR = 3
+
+
+class AccompGroup(TyperGroup):
+    """The root group: turns errors into one line and an exit code."""
+
+    def invoke(self, ctx: typer.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except AccompError as exc:
+            typer.echo(f"accomp: error: {exc.message}", err=True)
+            raise typer.Exit(exc.exit_code) from None
+        except (typer.Exit, typer.Abort, typer.TyperException):
+            raise
+        except KeyboardInterrupt:
+            typer.echo("accomp: interrupted; nothing half-written (writes are atomic)", err=True)
+            raise typer.Exit(130) from None
+        except Exception as exc:
+            state = ctx.find_object(AppState)
+            if state is not None and state.debug:
+                raise
+            # The exception's text may quote a value from a case file: only its type is shown.
+            typer.echo(
+                f"accomp: internal error ({type(exc).__name__}); run with --debug for details",
+                err=True,
+            )
+            raise typer.Exit(INTERNAL_ERROR) from None
+
+
+class AppState:
+    """Options of the root command, shared with every command."""
+
+    def __init__(self, store: str | None, debug: bool) -> None:
+        self.store = store
+        self.debug = debug
+
+
+app = typer.Typer(
+    cls=AccompGroup,
+    help="Case files, weekly hours and funders' figures for the intensive support of jobseekers.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+@app.callback()
+def root(
+    ctx: typer.Context,
+    store: str | None = typer.Option(
+        None,
+        "--store",
+        help="The store folder. Default: $ACCOMP_STORE, else the nearest parent "
+        "folder holding accomp.yaml, else ./casefiles.",
+        metavar="DIR",
+    ),
+    debug: bool = typer.Option(False, "--debug", help="Show a traceback on internal errors."),
+) -> None:
+    """accomp: one YAML case file per jobseeker, in a git-tracked folder (the store)."""
+    ctx.obj = AppState(store, debug)
+
+
+# Commands register themselves on `app` when their module is imported.
+from accomp.cli import cases, store_commands  # noqa: E402,F401
+
+
+def main() -> None:
+    """Entry point of the `accomp` console script."""
+    try:
+        app(prog_name="accomp")
+    except BrokenPipeError:  # `accomp list | head`
+        sys.stderr.close()
+        sys.exit(0)

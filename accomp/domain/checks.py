@@ -1,0 +1,170 @@
+"""The checks a schema cannot express: dates in order, references, eligibility.
+
+`case_problems` takes a case file that already passed its schema (plain data,
+dates as ISO strings) and the store's settings, and returns Problems.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from typing import Any
+
+from accomp.domain.dates import add_months, age_on
+from accomp.domain.eligibility import eligibility_reasons
+from accomp.domain.problems import Problem, error, warning
+from accomp.domain.settings import Settings
+
+# A person followed by these programmes is at least this old and at most that.
+PLAUSIBLE_AGE = (14, 100)
+
+
+def _date(value: str | None) -> dt.date | None:
+    return dt.date.fromisoformat(value) if value else None
+
+
+def case_problems(case: dict[str, Any], settings: Settings, today: dt.date) -> list[Problem]:
+    """Domain problems of one schema-valid case file (errors and warnings)."""
+    problems: list[Problem] = []
+    problems += _enrolment_problems(case, settings, today)
+    problems += _plan_problems(case)
+    problems += _entry_problems(case, settings)
+    problems += _exit_problems(case, settings)
+    return sorted(set(problems))
+
+
+def _enrolment_problems(case: dict[str, Any], settings: Settings, today: dt.date) -> list[Problem]:
+    problems: list[Problem] = []
+    enrolment = case["enrolment"]
+    start = _date(enrolment["start"])
+    assert start is not None  # required by the schema
+    birth = _date(case["identity"]["birth_date"])
+    assert birth is not None
+
+    if birth > today:
+        problems.append(error(("identity", "birth_date"), "is in the future"))
+    else:
+        age = age_on(birth, start)
+        low, high = PLAUSIBLE_AGE
+        if not low <= age <= high:
+            problems.append(
+                error(("identity", "birth_date"), f"gives an age of {age} at the start (expected {low}-{high})")
+            )
+
+    for name in ("planned_end", "contract_signed"):
+        value = _date(enrolment.get(name))
+        if value is None:
+            continue
+        if name == "planned_end" and value < start:
+            problems.append(error(("enrolment", name), f"{value} is before the start {start}"))
+        if name == "contract_signed" and value > start + dt.timedelta(days=92):
+            problems.append(
+                warning(("enrolment", name), f"{value} is more than 3 months after the start {start}")
+            )
+
+    programme = settings.programme(enrolment["programme"])
+    if programme is None:
+        known = ", ".join(sorted(settings.programmes))
+        problems.append(
+            error(("enrolment", "programme"), f"unknown programme {enrolment['programme']!r} (known: {known})")
+        )
+    else:
+        reasons = eligibility_reasons(
+            programme, birth, start, case["situation"].get("disability_recognition")
+        )
+        if reasons and not enrolment.get("eligibility_override"):
+            problems.append(error(("enrolment", "programme"), "; ".join(reasons)))
+        planned_end = _date(enrolment.get("planned_end"))
+        limit = programme.get("max_duration_months")
+        if planned_end and limit and planned_end > add_months(start, limit):
+            problems.append(
+                warning(
+                    ("enrolment", "planned_end"),
+                    f"{planned_end} is past the programme's maximum of {limit} months",
+                )
+            )
+
+    referents = settings.referent_ids
+    if referents and enrolment["referent"] not in referents:
+        problems.append(
+            error(("enrolment", "referent"), f"unknown referent {enrolment['referent']!r}")
+        )
+    return problems
+
+
+def _plan_problems(case: dict[str, Any]) -> list[Problem]:
+    problems: list[Problem] = []
+    plan = case["plan"]
+    objective_ids = [o["id"] for o in plan["objectives"]]
+    problems += _duplicates(objective_ids, ("plan", "objectives"))
+    problems += _duplicates([a["id"] for a in plan["actions"]], ("plan", "actions"))
+    for index, action in enumerate(plan["actions"]):
+        where = ("plan", "actions", index)
+        if action.get("objective") and action["objective"] not in objective_ids:
+            problems.append(error((*where, "objective"), f"no objective {action['objective']}"))
+        end = _date(action.get("end"))
+        if end and end < _date(action["start"]):  # type: ignore[operator]
+            problems.append(error((*where, "end"), f"{end} is before the action's start {action['start']}"))
+        if action.get("hours_per_week") and action.get("hours"):
+            problems.append(error((*where, "hours"), "give hours_per_week or hours, not both"))
+    return problems
+
+
+def _duplicates(ids: Iterable[str], where: tuple[str, ...]) -> list[Problem]:
+    seen: set[str] = set()
+    problems = []
+    for index, ident in enumerate(ids):
+        if ident in seen:
+            problems.append(error((*where, index, "id"), f"id {ident} is used twice"))
+        seen.add(ident)
+    return problems
+
+
+def _entry_problems(case: dict[str, Any], settings: Settings) -> list[Problem]:
+    """Contacts, activities, absences, target changes, allowances: dates and references."""
+    problems: list[Problem] = []
+    start = case["enrolment"]["start"]
+    action_ids = {a["id"] for a in case["plan"]["actions"]}
+    for section in ("contacts", "activities", "allowances"):
+        for index, entry in enumerate(case[section]):
+            if entry["date"] < start:
+                problems.append(
+                    error((section, index, "date"), f"{entry['date']} is before the enrolment start {start}")
+                )
+    for index, activity in enumerate(case["activities"]):
+        if activity["kind"] not in settings.activity_kinds:
+            problems.append(error(("activities", index, "kind"), f"unknown activity kind {activity['kind']!r}"))
+        if activity.get("action") and activity["action"] not in action_ids:
+            problems.append(error(("activities", index, "action"), f"no action {activity['action']}"))
+    for index, action in enumerate(case["plan"]["actions"]):
+        if action["kind"] not in settings.activity_kinds:
+            problems.append(
+                error(("plan", "actions", index, "kind"), f"unknown activity kind {action['kind']!r}")
+            )
+    for index, absence in enumerate(case["absences"]):
+        if absence["to"] < absence["from"]:
+            problems.append(error(("absences", index, "to"), f"{absence['to']} is before {absence['from']}"))
+    for index, change in enumerate(case["target_changes"]):
+        if change["hours"] == 0 and not change.get("requested_on"):
+            problems.append(
+                error(("target_changes", index, "requested_on"), "a target of 0 needs the date of the person's request")
+            )
+    return problems
+
+
+def _exit_problems(case: dict[str, Any], settings: Settings) -> list[Problem]:
+    problems: list[Problem] = []
+    exit_ = case.get("exit")
+    if exit_:
+        if exit_["date"] < case["enrolment"]["start"]:
+            problems.append(
+                error(("exit", "date"), f"{exit_['date']} is before the enrolment start {case['enrolment']['start']}")
+            )
+        if exit_["outcome"] not in settings.outcomes:
+            problems.append(error(("exit", "outcome"), f"unknown outcome {exit_['outcome']!r}"))
+    elif case["followups"]:
+        problems.append(error(("followups",), "a follow-up needs an exit"))
+    for index, followup in enumerate(case["followups"]):
+        if exit_ and followup["date"] < exit_["date"]:
+            problems.append(error(("followups", index, "date"), f"{followup['date']} is before the exit"))
+    return problems

@@ -1,0 +1,68 @@
+"""The store's settings (accomp.yaml) merged with accomp's defaults."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+# What a programme gets for the fields its entry in accomp.yaml leaves out.
+PROGRAMME_FIELD_DEFAULTS: dict[str, Any] = {
+    "max_duration_months": None,
+    "age": {"min": None, "max": None, "max_with_disability": None},
+    "contact_cadence": [],
+    "contacts_count_as_activity": True,
+    "caseload_limit": None,
+    "allowance_yearly_cap": None,
+}
+
+# Sections of accomp.yaml that, when present, replace the default section whole.
+SECTIONS = ("structure", "referents", "programmes", "activity_kinds", "outcomes")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Plain settings data with the lookups the domain needs."""
+
+    data: dict[str, Any] = field(repr=False)
+
+    @classmethod
+    def merged(cls, document: dict[str, Any], defaults: dict[str, Any]) -> Settings:
+        """Settings from a validated accomp.yaml document, completed by `defaults`."""
+        data = {name: document.get(name, defaults.get(name)) for name in SECTIONS}
+        data["schema_version"] = document.get("schema_version", 1)
+        programmes = {}
+        for key, entry in (data["programmes"] or {}).items():
+            complete = {**PROGRAMME_FIELD_DEFAULTS, **entry}
+            complete["age"] = {**PROGRAMME_FIELD_DEFAULTS["age"], **(entry.get("age") or {})}
+            programmes[key] = complete
+        data["programmes"] = programmes
+        data["referents"] = data["referents"] or []
+        data["structure"] = data["structure"] or {"name": None}
+        return cls(data)
+
+    @property
+    def programmes(self) -> dict[str, dict[str, Any]]:
+        return self.data["programmes"]
+
+    @property
+    def activity_kinds(self) -> dict[str, dict[str, Any]]:
+        return self.data["activity_kinds"]
+
+    @property
+    def outcomes(self) -> dict[str, dict[str, Any]]:
+        return self.data["outcomes"]
+
+    @property
+    def referent_ids(self) -> list[str]:
+        return [r["id"] for r in self.data["referents"]]
+
+    def programme(self, key: str) -> dict[str, Any] | None:
+        """The programme `key` with every field filled in, or None if unknown."""
+        return self.programmes.get(key)
+
+    def fingerprint(self) -> str:
+        """A short hash of the effective settings (for caches keyed on them)."""
+        blob = json.dumps(self.data, sort_keys=True, ensure_ascii=False).encode()
+        return hashlib.sha256(blob).hexdigest()[:16]

@@ -1,0 +1,98 @@
+"""The one renderer: rows of plain data to table, CSV, JSON or Markdown text.
+
+Output is deterministic (the order given, fixed number formats) so that it
+diffs well and scripts can rely on it.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Mapping, Sequence
+from enum import StrEnum
+from typing import Any
+
+
+class Format(StrEnum):
+    """Output formats of list-like commands."""
+
+    table = "table"
+    csv = "csv"
+    json = "json"
+    markdown = "markdown"
+
+
+# A spreadsheet runs a cell that starts with one of these as a formula.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise_formula(value: Any) -> Any:
+    """Prefix a text cell that a spreadsheet would run as a formula with a quote."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def to_json(data: Any) -> str:
+    """JSON text with a final newline, non-ASCII kept, keys in the order given."""
+    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+
+
+def _cell(value: Any) -> Any:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        return f"{value:.2f}".rstrip("0").rstrip(".") if value != int(value) else str(int(value))
+    if isinstance(value, list | tuple):
+        return ", ".join(str(_cell(v)) for v in value)
+    return value
+
+
+def render_rows(
+    rows: Sequence[Mapping[str, Any]],
+    columns: Sequence[str],
+    fmt: Format | str,
+    headers: Mapping[str, str] | None = None,
+) -> str:
+    """Render rows (mappings) with the given columns in one of the formats.
+
+    JSON keeps the values' types and uses the column names as keys; CSV uses the
+    column names as its header and neutralises formula-like cells; table and
+    Markdown use `headers` (default: the column names) for people.
+    """
+    fmt = Format(fmt)
+    if fmt is Format.json:
+        return to_json([{c: row.get(c) for c in columns} for row in rows])
+    if fmt is Format.csv:
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        writer.writerow(columns)
+        for row in rows:
+            writer.writerow([neutralise_formula(_csv_cell(row.get(c))) for c in columns])
+        return buffer.getvalue()
+    from tabulate import tabulate  # ~130 ms to import: only when a table is drawn
+
+    names = [(headers or {}).get(c, c) for c in columns]
+    body = [[_cell(row.get(c)) for c in columns] for row in rows]
+    style = "github" if fmt is Format.markdown else "simple"
+    return tabulate(body, headers=names, tablefmt=style, disable_numparse=True) + "\n"
+
+
+def _csv_cell(value: Any) -> Any:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list | tuple):
+        return ";".join(str(v) for v in value)
+    return value
+
+
+def render_mapping(title: str, pairs: Sequence[tuple[str, Any]], fmt: Format | str) -> str:
+    """A two-column key/value table under a title (table or Markdown)."""
+    rows = [{"field": k, "value": v} for k, v in pairs]
+    heading = f"## {title}\n\n" if Format(fmt) is Format.markdown else f"{title}\n"
+    return heading + render_rows(rows, ["field", "value"], fmt, {"field": "", "value": ""})

@@ -1,0 +1,1 @@
+"""The store: the only layer that touches files, locks and git."""

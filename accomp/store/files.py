@@ -1,0 +1,108 @@
+"""Atomic writes and per-case locks: the only place that writes bytes to a store.
+
+An atomic write goes to a temporary file in the same folder, is flushed and
+fsynced, then renamed over the target, and the folder is fsynced: a reader or
+a crash sees the old file or the new one, never half of one.
+
+A lock is an `fcntl.flock` on a lock file under `.accomp/locks/`. The kernel
+releases it when its process dies, so a crashed command never blocks the next
+one; waiting for a lock held by a live command gives up after a timeout with a
+clear message.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import fcntl
+import os
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+from accomp.errors import LockBusy
+
+# Case files hold personal data: private to their owner whatever the umask.
+FILE_MODE = 0o600
+DIR_MODE = 0o700
+TEMP_PREFIX = ".tmp-"
+
+
+def make_private_dir(path: Path) -> None:
+    """Create a folder (and its parents) that only its owner can read."""
+    path.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
+
+
+def fsync_dir(path: Path) -> None:
+    """Make a rename or a new file in `path` durable."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def atomic_write(path: Path, data: bytes, mode: int = FILE_MODE) -> None:
+    """Replace `path` with `data` atomically (temp file, fsync, rename, fsync folder)."""
+    folder = path.parent
+    temp = folder / f"{TEMP_PREFIX}{path.name}.{os.getpid()}.{time.monotonic_ns()}"
+    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(temp, mode)  # the umask may have narrowed or widened it
+        os.replace(temp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temp)
+        raise
+    fsync_dir(folder)
+
+
+def remove_stale_temp_files(folder: Path, older_than_seconds: float = 60.0) -> int:
+    """Delete temp files left by a command that was killed mid-write; return how many."""
+    removed = 0
+    now = time.time()
+    for temp in folder.glob(f"{TEMP_PREFIX}*"):
+        try:
+            if now - temp.stat().st_mtime >= older_than_seconds:
+                temp.unlink()
+                removed += 1
+        except FileNotFoundError:
+            continue
+    return removed
+
+
+@contextlib.contextmanager
+def locked(lock_path: Path, what: str, timeout: float = 10.0) -> Iterator[None]:
+    """Hold an exclusive lock on `lock_path` for the duration of the block.
+
+    `what` names the thing locked in the error message (a case id, never a name).
+    """
+    make_private_dir(lock_path.parent)
+    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, FILE_MODE)
+    try:
+        deadline = time.monotonic() + timeout
+        delay = 0.005
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except OSError as exc:
+                if exc.errno not in (errno.EAGAIN, errno.EACCES):
+                    raise
+                if time.monotonic() >= deadline:
+                    raise LockBusy(
+                        f"{what} is locked by another accomp command (lock file {lock_path}); "
+                        "try again when it has finished"
+                    ) from None
+                time.sleep(delay)
+                delay = min(delay * 2, 0.1)
+        # Who holds it, for a person looking at a stuck store.
+        os.ftruncate(fd, 0)
+        os.write(fd, f"{os.getpid()}\n".encode())
+        yield
+    finally:
+        os.close(fd)  # closing the descriptor releases the flock

@@ -1,0 +1,147 @@
+"""The audit trail: git, called as a program, only from the store.
+
+Every command that changes case files commits exactly the files it changed,
+with a message that carries case ids and never a person's name.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from accomp.errors import StoreError
+
+# When git knows no identity at all (a fresh machine, CI), commits are still
+# made, by this committer; the author is whoever `--as`/ACCOMP_USER names.
+FALLBACK_NAME = "accomp"
+FALLBACK_EMAIL = "accomp@localhost"
+
+
+def git_available() -> bool:
+    """Whether a git program is on the PATH."""
+    return shutil.which("git") is not None
+
+
+def _run(args: Sequence[str], cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        ["git", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C", **(env or {})},
+        check=False,
+    )
+
+
+def repository_root(folder: Path) -> Path | None:
+    """The top of the git work tree holding `folder`, or None."""
+    if not git_available():
+        return None
+    result = _run(["rev-parse", "--show-toplevel"], folder)
+    if result.returncode != 0:
+        return None
+    return Path(result.stdout.strip()).resolve()
+
+
+def init_repository(folder: Path) -> None:
+    """`git init` a folder."""
+    result = _run(["init", "--quiet"], folder)
+    if result.returncode != 0:
+        raise StoreError(f"git init failed in {folder}: {result.stderr.strip()}")
+
+
+def _identity_env(cwd: Path, author: str | None) -> dict[str, str]:
+    env: dict[str, str] = {}
+    has_name = _run(["config", "user.name"], cwd).stdout.strip()
+    has_email = _run(["config", "user.email"], cwd).stdout.strip()
+    if not has_name:
+        env["GIT_COMMITTER_NAME"] = FALLBACK_NAME
+        env["GIT_AUTHOR_NAME"] = FALLBACK_NAME
+    if not has_email:
+        env["GIT_COMMITTER_EMAIL"] = FALLBACK_EMAIL
+        env["GIT_AUTHOR_EMAIL"] = FALLBACK_EMAIL
+    if author:
+        env["GIT_AUTHOR_NAME"] = author
+        if "GIT_AUTHOR_EMAIL" not in env and not has_email:
+            env["GIT_AUTHOR_EMAIL"] = FALLBACK_EMAIL
+    return env
+
+
+def commit_paths(repo: Path, paths: Sequence[Path], message: str, author: str | None) -> bool:
+    """Commit exactly `paths` (and nothing else staged) with `message`.
+
+    Returns False when there was nothing to commit. Raises StoreError when git fails.
+    """
+    relative = [str(p.resolve().relative_to(repo)) for p in paths]
+    env = _identity_env(repo, author)
+    added = _run(["add", "--", *relative], repo, env)
+    if added.returncode != 0:
+        raise StoreError(f"git add failed: {added.stderr.strip().splitlines()[-1:]}")
+    staged = _run(["diff", "--cached", "--quiet", "--", *relative], repo, env)
+    if staged.returncode == 0:
+        return False
+    # --only commits these paths whatever else the user has staged; --no-verify
+    # because accomp validated every file it wrote (the hook is for hand edits).
+    result = _run(
+        ["commit", "--quiet", "--no-verify", "--only", "-m", message, "--", *relative], repo, env
+    )
+    if result.returncode != 0:
+        last = (result.stderr.strip() or result.stdout.strip()).splitlines()[-1:]
+        raise StoreError(f"git commit failed: {' '.join(last)}")
+    return True
+
+
+@dataclass(frozen=True)
+class LogEntry:
+    """One commit in the history of a file."""
+
+    commit: str
+    date: str
+    author: str
+    message: str
+    patch: str = ""
+
+
+_SEPARATOR = "\x1e"  # record separator: never in a commit message typed by a person
+
+
+def file_history(repo: Path, path: Path, patch: bool = False) -> list[LogEntry]:
+    """The commits that touched `path`, newest first (renames followed)."""
+    fmt = f"{_SEPARATOR}%H%x1f%ad%x1f%an%x1f%s%x1f"
+    args = ["log", "--follow", "--date=iso-strict", f"--format={fmt}"]
+    if patch:
+        args.append("--patch")
+    args += ["--", str(path.resolve().relative_to(repo))]
+    result = _run(args, repo)
+    if result.returncode != 0:
+        raise StoreError(f"git log failed: {result.stderr.strip()}")
+    entries = []
+    for record in result.stdout.split(_SEPARATOR)[1:]:
+        commit, date, author, message, rest = record.split("\x1f", 4)
+        entries.append(LogEntry(commit, date, author, message, rest.strip("\n") if patch else ""))
+    return entries
+
+
+def install_pre_commit_hook(repo: Path, store_relative: str, accomp_command: str) -> Path:
+    """Install a pre-commit hook that validates the staged case files of the store."""
+    hooks = repo / ".git" / "hooks"
+    hooks.mkdir(parents=True, exist_ok=True)
+    hook = hooks / "pre-commit"
+    hook.write_text(PRE_COMMIT_HOOK.format(store=store_relative or ".", accomp=accomp_command))
+    hook.chmod(0o700)
+    return hook
+
+
+PRE_COMMIT_HOOK = """#!/bin/sh
+# Installed by `accomp init`: refuse a commit whose staged case files do not validate.
+# Commits made by accomp itself skip this hook: it validates what it writes.
+store="{store}"
+files=$(git diff --cached --name-only --diff-filter=ACMR -- "$store" | grep -E '(^|/)[0-9]{{4}}-[0-9A-Z]{{5}}\\.yaml$|(^|/)accomp\\.yaml$')
+[ -z "$files" ] && exit 0
+if command -v accomp >/dev/null 2>&1; then set -- accomp; else set -- {accomp}; fi
+exec "$@" --store "$store" validate $files
+"""

@@ -1,0 +1,392 @@
+"""The store: a folder of case files, its settings, its locks and its git history.
+
+This module is the only one that touches the files of a store. Commands read
+through `Store.read_case` (one case) or `Store.iter_cases` (the cohort read
+path) and change cases inside `Store.transaction`, which locks each case,
+validates every document it is about to write, writes them atomically and
+then commits exactly those files.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from accomp.domain.checks import case_problems
+from accomp.domain.ids import CASE_ID, new_case_id, normalise_case_id
+from accomp.domain.problems import Problem
+from accomp.domain.settings import Settings
+from accomp.errors import CaseNotFound, InvalidDocument, StoreError, UsageError
+from accomp.store import files, git, yamlio
+from accomp.store.schema import schema_problems
+
+SETTINGS_FILE = "accomp.yaml"
+DERIVED_DIR = ".accomp"  # git-ignored: locks, caches, the pseudonymisation key
+DEFAULT_STORE = "casefiles"
+STORE_ENV = "ACCOMP_STORE"
+SCHEMA_MODELINE = "yaml-language-server: $schema={ref}"
+
+
+def find_store(explicit: str | None, cwd: Path | None = None) -> Path:
+    """The store folder: `--store`, else $ACCOMP_STORE, else the nearest parent
+    folder holding accomp.yaml, else ./casefiles."""
+    cwd = (cwd or Path.cwd()).resolve()
+    chosen = explicit or os.environ.get(STORE_ENV)
+    if chosen:
+        return (cwd / chosen).resolve()
+    for folder in (cwd, *cwd.parents):
+        if (folder / SETTINGS_FILE).is_file():
+            return folder
+    return cwd / DEFAULT_STORE
+
+
+def display_path(path: Path) -> str:
+    """A path as users should see it in messages: relative to the working folder when inside it."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
+@dataclass(frozen=True)
+class LocatedProblem:
+    """A Problem with the file, line and column it is at."""
+
+    file: Path
+    line: int
+    column: int
+    problem: Problem
+
+    def render(self) -> str:
+        """`path:line:col: field: message`, with `warning:` before the message of a warning."""
+        severity = "warning: " if self.problem.severity == "warning" else ""
+        return (
+            f"{display_path(self.file)}:{self.line}:{self.column}: "
+            f"{self.problem.field}: {severity}{self.problem.message}"
+        )
+
+
+@dataclass
+class CaseRecord:
+    """One case file as the read path sees it: its plain document, or its problems."""
+
+    case_id: str
+    path: Path
+    document: dict[str, Any] | None
+    problems: list[LocatedProblem] = field(default_factory=list)
+
+    @property
+    def errors(self) -> list[LocatedProblem]:
+        return [p for p in self.problems if p.problem.severity == "error"]
+
+    @property
+    def warnings(self) -> list[LocatedProblem]:
+        return [p for p in self.problems if p.problem.severity == "warning"]
+
+
+def locate_problems(path: Path, text: str, problems: list[Problem]) -> list[LocatedProblem]:
+    """Attach line and column to each problem from the file's text."""
+    located = []
+    for problem in problems:
+        if problem.key is not None:
+            line, column = yamlio.locate_key(text, problem.path, problem.key)
+        else:
+            line, column = yamlio.locate(text, problem.path)
+        located.append(LocatedProblem(path, line, column, problem))
+    return located
+
+
+def check_text(
+    path: Path, text: str, schema: str, settings: Settings | None, today: dt.date
+) -> tuple[dict[str, Any] | None, list[LocatedProblem]]:
+    """Parse and validate one document; return (plain document or None, located problems).
+
+    `settings` enables the domain checks of a case file; None skips them.
+    """
+    try:
+        document = yamlio.load_fast(text)
+    except yamlio.YamlError as exc:
+        problem = Problem((), exc.message)
+        return None, [LocatedProblem(path, exc.line or 1, exc.column or 1, problem)]
+    if not isinstance(document, dict):
+        return None, [LocatedProblem(path, 1, 1, Problem((), "the file must be a YAML mapping"))]
+    problems = schema_problems(document, schema)
+    if not problems and settings is not None:
+        problems = case_problems(document, settings, today)
+        expected = path.stem
+        if document.get("case_id") != expected:
+            problems.append(
+                Problem(("case_id",), f"does not match the file name {path.name} (expected {expected})")
+            )
+    valid = not any(p.severity == "error" for p in problems)
+    return (document if valid else None), locate_problems(path, text, problems)
+
+
+class Store:
+    """A store folder: settings, case files, locks, git."""
+
+    def __init__(self, root: Path, today: dt.date | None = None) -> None:
+        self.root = root
+        self.today = today or dt.date.today()
+        self._settings: Settings | None = None
+        self._repo: Path | None | bool = False  # False: not looked up yet
+
+    # -- opening -----------------------------------------------------------
+
+    @classmethod
+    def open(cls, root: Path, today: dt.date | None = None) -> Store:
+        """Open an existing store; StoreError when the folder has no accomp.yaml."""
+        if not (root / SETTINGS_FILE).is_file():
+            raise StoreError(
+                f"no store at {display_path(root)}: {SETTINGS_FILE} not found "
+                "(create one with `accomp init DIR`, or give --store DIR)"
+            )
+        return cls(root, today)
+
+    @property
+    def settings_path(self) -> Path:
+        return self.root / SETTINGS_FILE
+
+    def check_settings(self) -> list[LocatedProblem]:
+        """The problems of accomp.yaml (empty when it is valid)."""
+        try:
+            text = self._read_text(self.settings_path)
+        except InvalidDocument as exc:
+            return [LocatedProblem(self.settings_path, 1, 1, Problem((), exc.message))]
+        _, problems = check_text(self.settings_path, text, "store", None, self.today)
+        return problems
+
+    @property
+    def settings(self) -> Settings:
+        """The store's settings, validated and completed with the defaults."""
+        if self._settings is None:
+            text = self._read_text(self.settings_path)
+            document, problems = check_text(self.settings_path, text, "store", None, self.today)
+            errors = [p for p in problems if p.problem.severity == "error"]
+            if errors:
+                raise InvalidDocument(_first_error(errors))
+            self._settings = Settings.merged(document or {}, default_settings())
+        return self._settings
+
+    @property
+    def repo(self) -> Path | None:
+        """The git work tree the store is in, or None."""
+        if self._repo is False:
+            self._repo = git.repository_root(self.root)
+        return self._repo  # type: ignore[return-value]
+
+    # -- case files --------------------------------------------------------
+
+    def case_path(self, case_id: str) -> Path:
+        """The file of a case id (the id is checked, so no path can escape the store)."""
+        if not CASE_ID.match(case_id):
+            raise UsageError(f"{case_id!r} is not a case id")
+        return self.root / f"{case_id}.yaml"
+
+    def resolve_id(self, typed: str) -> str:
+        """A typed case id, normalised and known to exist; UsageError/CaseNotFound otherwise."""
+        try:
+            case_id = normalise_case_id(typed)
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
+        if not self.case_path(case_id).is_file():
+            raise CaseNotFound(f"no case {case_id} in the store {display_path(self.root)}")
+        return case_id
+
+    def case_files(self) -> list[Path]:
+        """Every case file of the store, sorted by case id."""
+        return sorted(p for p in self.root.glob("*.yaml") if CASE_ID.match(p.stem))
+
+    def check_file(self, path: Path) -> CaseRecord:
+        """Read and fully check one case file (schema and domain rules)."""
+        case_id = path.stem
+        try:
+            text = self._read_text(path)
+        except InvalidDocument as exc:
+            problem = Problem((), exc.message.split(": ", 1)[-1])
+            return CaseRecord(case_id, path, None, [LocatedProblem(path, 1, 1, problem)])
+        document, problems = check_text(path, text, "casefile", self.settings, self.today)
+        return CaseRecord(case_id, path, document, problems)
+
+    def iter_cases(self) -> Iterator[CaseRecord]:
+        """The cohort read path: every case file, checked, in case-id order.
+
+        Every command that reads the whole store goes through here, so that
+        the way files are read (parallel, cached) can change in one place.
+        """
+        for path in self.case_files():
+            yield self.check_file(path)
+
+    def check_paths(self, paths: list[Path]) -> Iterator[CaseRecord]:
+        """Check the named files (case files, or the settings file) one by one."""
+        for path in paths:
+            if path.name == SETTINGS_FILE:
+                yield CaseRecord(path.name, path, None, self.check_settings())
+            elif not path.is_file():
+                problem = Problem((), "no such file")
+                yield CaseRecord(path.stem, path, None, [LocatedProblem(path, 1, 1, problem)])
+            else:
+                yield self.check_file(path)
+
+    def read_case(self, case_id: str) -> dict[str, Any]:
+        """The plain document of one valid case; InvalidDocument if it has errors."""
+        record = self.check_file(self.case_path(case_id))
+        if record.document is None:
+            raise InvalidDocument(_first_error(record.errors))
+        return record.document
+
+    def read_text(self, case_id: str) -> str:
+        """The text of a case file as it is on disk."""
+        return self._read_text(self.case_path(case_id))
+
+    def _read_text(self, path: Path) -> str:
+        try:
+            data = path.read_bytes()
+        except FileNotFoundError:
+            raise CaseNotFound(f"{display_path(path)}: no such file") from None
+        except OSError as exc:
+            raise StoreError(f"{display_path(path)}: cannot read ({exc.strerror})") from None
+        try:
+            return yamlio.decode(data)
+        except yamlio.YamlError as exc:
+            raise InvalidDocument(f"{display_path(path)}:{exc.line}:1: {exc.message}") from None
+
+    def new_case_id(self, year: int) -> str:
+        """A free case id for `year` (random, checked against the files)."""
+        return new_case_id(year, lambda candidate: self.case_path(candidate).exists())
+
+    def schema_ref(self) -> str:
+        """What the `$schema` modeline of a new case file points at, relative to the store."""
+        for candidate in (self.root / "schemas", self.root.parent / "schemas"):
+            if (candidate / "casefile.schema.json").is_file():
+                return os.path.relpath(candidate / "casefile.schema.json", self.root)
+        from accomp.resources import schema_dir
+
+        return str(schema_dir() / "casefile.schema.json")
+
+    # -- git ---------------------------------------------------------------
+
+    def history(self, case_id: str, patch: bool = False) -> list[git.LogEntry]:
+        """The commits that touched a case file, newest first."""
+        if self.repo is None:
+            raise StoreError(f"the store {display_path(self.root)} is not in a git repository: no history")
+        return git.file_history(self.repo, self.case_path(case_id), patch)
+
+    # -- writing -----------------------------------------------------------
+
+    @contextlib.contextmanager
+    def transaction(
+        self, message: str, author: str | None = None, commit: bool = True
+    ) -> Iterator[Transaction]:
+        """Change case files: lock, edit, validate, write atomically, then commit once.
+
+        If anything in the block raises, or a changed document would not
+        validate, nothing is written.
+        """
+        files.remove_stale_temp_files(self.root)
+        with contextlib.ExitStack() as locks:
+            tx = Transaction(self, message, locks)
+            yield tx
+            written = tx.write_all()
+            tx.committed = self._commit(written, tx.message, author) if commit and written else False
+
+    def _commit(self, paths: list[Path], message: str, author: str | None) -> bool:
+        if self.repo is None:
+            return False
+        with files.locked(self.root / DERIVED_DIR / "locks" / "git.lock", "the store's git index"):
+            return git.commit_paths(self.repo, paths, message, author)
+
+    def lock_path(self, case_id: str) -> Path:
+        return self.root / DERIVED_DIR / "locks" / f"{case_id}.lock"
+
+
+@dataclass
+class _Edit:
+    case_id: str
+    path: Path
+    original: str | None  # None for a new case
+    document: Any
+
+
+class Transaction:
+    """The cases one command changes; see Store.transaction."""
+
+    def __init__(self, store: Store, message: str, locks: contextlib.ExitStack) -> None:
+        self.store = store
+        self.message = message
+        self.committed = False
+        self._locks = locks
+        self._edits: dict[str, _Edit] = {}
+
+    def edit(self, case_id: str) -> Any:
+        """Lock a case and return its round-trip document to change in place."""
+        if case_id in self._edits:
+            return self._edits[case_id].document
+        self._locks.enter_context(files.locked(self.store.lock_path(case_id), f"case {case_id}"))
+        path = self.store.case_path(case_id)
+        # Check the file as it is before changing it, so that a problem already
+        # in the file is reported with its line, not blamed on this command.
+        record = self.store.check_file(path)
+        if record.document is None:
+            raise InvalidDocument(_first_error(record.errors) + " (fix it first; see `accomp validate`)")
+        text = self.store.read_text(case_id)
+        document = yamlio.load_round_trip(text)
+        self._edits[case_id] = _Edit(case_id, path, text, document)
+        return document
+
+    def create(self, year: int, document: dict[str, Any]) -> str:
+        """Add a new case; returns its new id. `document` has no case_id yet."""
+        for _ in range(10):
+            case_id = self.store.new_case_id(year)
+            self._locks.enter_context(files.locked(self.store.lock_path(case_id), f"case {case_id}"))
+            if not self.store.case_path(case_id).exists():  # taken while we waited for the lock
+                break
+        else:
+            raise StoreError("could not reserve a new case id")
+        ordered = {"schema_version": 1, "case_id": case_id, **document}
+        rt = yamlio.to_round_trip(ordered)
+        rt.yaml_set_start_comment(SCHEMA_MODELINE.format(ref=self.store.schema_ref()))
+        self._edits[case_id] = _Edit(case_id, self.store.case_path(case_id), None, rt)
+        return case_id
+
+    def write_all(self) -> list[Path]:
+        """Validate every changed document, then write them; returns the paths written."""
+        pending: list[tuple[Path, bytes]] = []
+        for edit in self._edits.values():
+            text = yamlio.dump_round_trip(edit.document, like=edit.original)
+            if text == edit.original:
+                continue
+            _, problems = check_text(edit.path, text, "casefile", self.store.settings, self.store.today)
+            errors = [p for p in problems if p.problem.severity == "error"]
+            if errors:
+                first = errors[0].problem
+                raise InvalidDocument(f"{edit.case_id}: {first.field}: {first.message}; nothing was written")
+            pending.append((edit.path, text.encode("utf-8")))
+        for path, data in pending:
+            files.atomic_write(path, data)
+        return [path for path, _ in pending]
+
+
+def _first_error(errors: list[LocatedProblem]) -> str:
+    if not errors:
+        return "invalid document"
+    more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+    return errors[0].render() + more
+
+
+_DEFAULTS: dict[str, Any] | None = None
+
+
+def default_settings() -> dict[str, Any]:
+    """accomp's default settings, parsed from the packaged defaults file."""
+    global _DEFAULTS
+    if _DEFAULTS is None:
+        from accomp.resources import defaults_text
+
+        _DEFAULTS = yamlio.load_fast(defaults_text())
+    return _DEFAULTS

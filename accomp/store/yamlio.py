@@ -1,0 +1,373 @@
+"""YAML in and out: one fast loader for reading, one round-trip loader for editing.
+
+* The **read path** uses libyaml's C parser through PyYAML, with the YAML 1.2
+  scalar rules of ruamel.yaml (so `no` stays a string and `010` is ten), dates
+  kept as ISO strings (the form JSON Schema validates), duplicate keys and
+  aliases refused. It returns plain dicts, lists, str, int, float, bool, None.
+* The **edit path** uses ruamel.yaml's round-trip mode, which keeps comments,
+  key order, quotes and the file's indentation, so that a hand-edited case file
+  changes only where a command changed it.
+* `to_plain` turns a round-trip document into the same plain data as the read
+  path; a test proves that both paths agree.
+* `locate` turns a JSON path into `line:col` in the file's text, from libyaml's
+  node marks, without constructing values (so it works on files whose values
+  are wrong).
+
+Heavy imports (ruamel.yaml) happen inside the functions that need them, so that
+commands which only read do not pay for them.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import re
+from collections.abc import Sequence
+from typing import Any
+
+import yaml
+
+try:  # libyaml's C parser; the pure-Python one is ten times slower
+    from yaml import CSafeLoader as _BaseLoader
+except ImportError:  # pragma: no cover - PyYAML built without libyaml
+    from yaml import SafeLoader as _BaseLoader  # type: ignore[assignment]
+
+# A JSON path: keys and list indexes from the document's root.
+JsonPath = Sequence[str | int]
+
+
+class YamlError(Exception):
+    """A file that is not well-formed YAML, or uses what case files forbid."""
+
+    def __init__(self, message: str, line: int | None = None, column: int | None = None) -> None:
+        super().__init__(message)
+        self.line = line
+        self.column = column
+
+    @property
+    def message(self) -> str:
+        return str(self.args[0])
+
+
+# ---------------------------------------------------------------------------
+# The fast loader: YAML 1.2 core scalars, as ruamel.yaml resolves them.
+# The regular expressions are those of ruamel.yaml's resolver for version 1.2.
+
+_BOOL_12 = re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$")
+_FLOAT_12 = re.compile(
+    r"""^(?:
+     [-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+]?[0-9]+)?
+    |[-+]?(?:[0-9][0-9_]*)(?:[eE][-+]?[0-9]+)
+    |[-+]?\.[0-9_]+(?:[eE][-+][0-9]+)?
+    |[-+]?\.(?:inf|Inf|INF)
+    |\.(?:nan|NaN|NAN))$""",
+    re.X,
+)
+_INT_12 = re.compile(
+    r"""^(?:[-+]?0b[0-1_]+
+    |[-+]?0o?[0-7_]+
+    |[-+]?[0-9_]+
+    |[-+]?0x[0-9a-fA-F_]+)$""",
+    re.X,
+)
+_NULL = re.compile(r"^(?:~|null|Null|NULL|)$")
+
+
+class FastLoader(_BaseLoader):  # type: ignore[misc,valid-type]
+    """PyYAML's C loader with YAML 1.2 scalars, dates as strings, no duplicates or aliases."""
+
+    yaml_implicit_resolvers: dict[str | None, list[tuple[str, re.Pattern[str]]]] = {}
+
+    def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
+        # A collection met a second time is an alias (`*name`). Case files have
+        # no use for them, and they make "billion laughs" documents possible.
+        if node in self.constructed_objects and isinstance(
+            node, yaml.MappingNode | yaml.SequenceNode
+        ):
+            raise yaml.constructor.ConstructorError(
+                None, None, "aliases (*name) are not allowed", node.start_mark
+            )
+        return super().construct_object(node, deep)
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: set[Any] = set()
+        for key_node, _value_node in node.value:
+            key = self.construct_object(key_node, deep=True)
+            if not isinstance(key, str | int | bool | float) and key is not None:
+                raise yaml.constructor.ConstructorError(
+                    None, None, "a mapping key must be a plain scalar", key_node.start_mark
+                )
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"duplicate key {key!r}", key_node.start_mark
+                )
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
+def _construct_int(loader: FastLoader, node: yaml.ScalarNode) -> int:
+    text = loader.construct_scalar(node).replace("_", "")
+    sign = -1 if text.startswith("-") else 1
+    text = text.lstrip("+-")
+    if text.startswith("0b"):
+        return sign * int(text[2:], 2)
+    if text.startswith("0x"):
+        return sign * int(text[2:], 16)
+    if text.startswith("0o"):
+        return sign * int(text[2:], 8)
+    return sign * int(text)  # YAML 1.2: a leading zero is not octal
+
+
+def _construct_float(loader: FastLoader, node: yaml.ScalarNode) -> float:
+    text = loader.construct_scalar(node).replace("_", "").lower()
+    if text.endswith(".inf"):
+        return float("-inf") if text.startswith("-") else float("inf")
+    if text == ".nan":
+        return float("nan")
+    return float(text)
+
+
+def _construct_bool(loader: FastLoader, node: yaml.ScalarNode) -> bool:
+    return loader.construct_scalar(node).lower() == "true"
+
+
+def _construct_null(loader: FastLoader, node: yaml.ScalarNode) -> None:
+    return None
+
+
+for _tag, _regexp, _first in (
+    ("tag:yaml.org,2002:bool", _BOOL_12, "tTfF"),
+    ("tag:yaml.org,2002:float", _FLOAT_12, "-+0123456789."),
+    ("tag:yaml.org,2002:int", _INT_12, "-+0123456789"),
+    ("tag:yaml.org,2002:null", _NULL, ["~", "n", "N", ""]),
+):
+    FastLoader.add_implicit_resolver(_tag, _regexp, list(_first))
+FastLoader.add_constructor("tag:yaml.org,2002:int", _construct_int)
+FastLoader.add_constructor("tag:yaml.org,2002:float", _construct_float)
+FastLoader.add_constructor("tag:yaml.org,2002:bool", _construct_bool)
+FastLoader.add_constructor("tag:yaml.org,2002:null", _construct_null)
+
+
+def _refuse_timestamp(loader: FastLoader, node: yaml.ScalarNode) -> None:
+    raise yaml.constructor.ConstructorError(
+        None, None, "write dates as plain YYYY-MM-DD, without a !!timestamp tag", node.start_mark
+    )
+
+
+# No timestamp resolver: `2026-01-07` stays the string "2026-01-07", the form
+# the schema validates. An explicit `!!timestamp` tag is refused.
+FastLoader.add_constructor("tag:yaml.org,2002:timestamp", _refuse_timestamp)
+
+
+def _marked_error(exc: yaml.YAMLError) -> YamlError:
+    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+    problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+    context = getattr(exc, "context", None)
+    message = f"{context}, {problem}" if context and "alias" not in problem else problem
+    if mark is None:
+        return YamlError(f"invalid YAML: {message}")
+    return YamlError(f"invalid YAML: {message}", mark.line + 1, mark.column + 1)
+
+
+def load_fast(text: str) -> Any:
+    """Parse one YAML document into plain data (the read path).
+
+    Raises YamlError with the line and column of the first problem.
+    """
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    try:
+        return yaml.load(text, Loader=FastLoader)  # noqa: S506 - FastLoader is a safe loader
+    except yaml.YAMLError as exc:
+        raise _marked_error(exc) from None
+    except (ValueError, TypeError, RecursionError) as exc:
+        raise YamlError(f"invalid YAML: {type(exc).__name__}: {exc}") from None
+
+
+def decode(data: bytes) -> str:
+    """Decode a YAML file's bytes as UTF-8 (a BOM is dropped); YamlError if they are not."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise YamlError("the file is not UTF-8 text", line, None) from None
+
+
+# ---------------------------------------------------------------------------
+# Positions
+
+
+def locate(text: str, path: JsonPath) -> tuple[int, int]:
+    """Return the 1-based (line, column) of the value at `path` in `text`.
+
+    When the path goes deeper than the document (a missing key), the position
+    of the deepest node that exists is returned. A document that does not
+    parse gives (1, 1).
+    """
+    try:
+        node = yaml.compose(text.lstrip("\ufeff"), Loader=_BaseLoader)
+    except yaml.YAMLError:
+        return (1, 1)
+    if node is None:
+        return (1, 1)
+    best = node.start_mark
+    for step in path:
+        child = None
+        if isinstance(node, yaml.MappingNode):
+            for key_node, value_node in node.value:
+                if isinstance(key_node, yaml.ScalarNode) and key_node.value == str(step):
+                    child = value_node
+                    # a null value has no own position: point at the key
+                    best = (
+                        key_node.start_mark
+                        if value_node.start_mark.index == value_node.end_mark.index
+                        else value_node.start_mark
+                    )
+                    break
+        elif isinstance(node, yaml.SequenceNode) and isinstance(step, int):
+            if 0 <= step < len(node.value):
+                child = node.value[step]
+                best = child.start_mark
+        if child is None:
+            break
+        node = child
+    return (best.line + 1, best.column + 1)
+
+
+def locate_key(text: str, path: JsonPath, key: str) -> tuple[int, int]:
+    """Return the position of the key `key` inside the mapping at `path` (for unknown fields)."""
+    try:
+        node = yaml.compose(text.lstrip("\ufeff"), Loader=_BaseLoader)
+    except yaml.YAMLError:
+        return (1, 1)
+    for step in path:
+        if isinstance(node, yaml.MappingNode):
+            node = next((v for k, v in node.value if getattr(k, "value", None) == str(step)), None)
+        elif isinstance(node, yaml.SequenceNode) and isinstance(step, int) and step < len(node.value):
+            node = node.value[step]
+        else:
+            node = None
+        if node is None:
+            return locate(text, path)
+    if isinstance(node, yaml.MappingNode):
+        for key_node, _ in node.value:
+            if getattr(key_node, "value", None) == key:
+                return (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
+    return locate(text, path)
+
+
+# ---------------------------------------------------------------------------
+# The edit path (round trip)
+
+
+def _round_trip_yaml(text: str | None = None) -> Any:
+    from ruamel.yaml import YAML
+
+    rt = YAML(typ="rt")
+    rt.preserve_quotes = True
+    rt.width = 4096  # never fold a long note onto several lines
+    mapping, sequence, offset = 2, 4, 2
+    if text is not None:
+        mapping, sequence, offset = _guess_indent(text)
+    rt.indent(mapping=mapping, sequence=sequence, offset=offset)
+    return rt
+
+
+def _guess_indent(text: str) -> tuple[int, int, int]:
+    """The indentation a file already uses, so that a rewrite does not re-indent it."""
+    from ruamel.yaml.util import load_yaml_guess_indent
+
+    try:
+        _, sequence_indent, offset = load_yaml_guess_indent(text)
+    except Exception:  # a file we could not guess: our own style
+        return (2, 4, 2)
+    if sequence_indent is None or offset is None:
+        return (2, 4, 2)
+    mapping = max(2, sequence_indent - offset) if offset else max(2, sequence_indent)
+    return (mapping, max(sequence_indent, offset + 2), offset)
+
+
+def load_round_trip(text: str) -> Any:
+    """Parse a document for editing: comments, order and quoting are kept."""
+    from ruamel.yaml.error import YAMLError as RuamelError
+
+    rt = _round_trip_yaml(text)
+    try:
+        return rt.load(text)
+    except RuamelError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        if mark is None:
+            raise YamlError(f"invalid YAML: {problem}") from None
+        raise YamlError(f"invalid YAML: {problem}", mark.line + 1, mark.column + 1) from None
+    except ValueError as exc:  # an impossible date such as 2026-02-30
+        raise YamlError(f"invalid YAML: {exc}") from None
+
+
+def dump_round_trip(document: Any, like: str | None = None) -> str:
+    """Serialise a round-trip document; `like` is the original text whose indentation to keep."""
+    import io
+
+    rt = _round_trip_yaml(like)
+    buffer = io.StringIO()
+    rt.dump(document, buffer)
+    return buffer.getvalue()
+
+
+def to_plain(value: Any) -> Any:
+    """Turn a round-trip document into the plain data of the read path.
+
+    Dates become ISO strings, ruamel's scalar subclasses become int/float/str/bool,
+    comment-carrying maps and lists become dict and list.
+    """
+    if isinstance(value, dict):
+        return {to_plain(k): to_plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [to_plain(v) for v in value]
+    if isinstance(value, bool) or value is None:
+        return value
+    if isinstance(value, _dt.datetime):
+        return value.isoformat(sep=" ")
+    if isinstance(value, _dt.date):
+        return value.isoformat()
+    if isinstance(value, int):
+        return int(value)
+    if isinstance(value, float):
+        return float(value)
+    if isinstance(value, str):
+        return str(value)
+    return value
+
+
+def to_round_trip(value: Any) -> Any:
+    """Turn plain data (dates as `datetime.date`) into round-trip nodes, in block style.
+
+    Empty lists are written in flow style (`[]`); `append` turns them to block
+    style when they get their first entry.
+    """
+    from ruamel.yaml.comments import CommentedMap, CommentedSeq
+
+    if isinstance(value, dict):
+        mapping = CommentedMap()
+        for key, item in value.items():
+            mapping[key] = to_round_trip(item)
+        mapping.fa.set_block_style()
+        return mapping
+    if isinstance(value, list | tuple):
+        sequence = CommentedSeq(to_round_trip(item) for item in value)
+        if sequence:
+            sequence.fa.set_block_style()
+        else:
+            sequence.fa.set_flow_style()
+        return sequence
+    return value
+
+
+def append(sequence: Any, item: dict[str, Any]) -> None:
+    """Append a mapping to a round-trip list, in block style (`- key: value`)."""
+    sequence.fa.set_block_style()
+    sequence.append(to_round_trip(item))
+
+
+def set_key(mapping: Any, key: str, value: Any) -> None:
+    """Set a key of a round-trip mapping, converting plain values to round-trip nodes."""
+    mapping[key] = to_round_trip(value)
