@@ -92,7 +92,13 @@ def _csv_cell(value: Any) -> Any:
 
 
 def render_mapping(title: str, pairs: Sequence[tuple[str, Any]], fmt: Format | str) -> str:
-    """A two-column key/value table under a title (table or Markdown)."""
-    rows = [{"field": k, "value": v} for k, v in pairs]
-    heading = f"## {title}\n\n" if Format(fmt) is Format.markdown else f"{title}\n"
-    return heading + render_rows(rows, ["field", "value"], fmt, {"field": "", "value": ""})
+    """A titled two-column list of fields and values, for people (table or Markdown)."""
+    fmt = Format(fmt)
+    if fmt is Format.markdown:
+        rows = [{"field": k, "value": v} for k, v in pairs]
+        return f"## {title}\n\n" + render_rows(rows, ["field", "value"], fmt)
+    from tabulate import tabulate
+
+    body = [[k, _cell(v)] for k, v in pairs]
+    table = tabulate(body, tablefmt="plain", disable_numparse=True)
+    return f"{title}\n{'-' * len(title)}\n{table}\n"

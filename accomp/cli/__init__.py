@@ -7,6 +7,7 @@ becomes a one-line internal error (a traceback only with --debug).
 
 from __future__ import annotations
 
+import os
 import sys
 from typing import Any
 
@@ -27,7 +28,7 @@ class AccompGroup(TyperGroup):
         except AccompError as exc:
             typer.echo(f"accomp: error: {exc.message}", err=True)
             raise typer.Exit(exc.exit_code) from None
-        except (typer.Exit, typer.Abort, typer.TyperException):
+        except (typer.Exit, typer.Abort, typer.TyperException, BrokenPipeError):
             raise
         except KeyboardInterrupt:
             typer.echo("accomp: interrupted; nothing half-written (writes are atomic)", err=True)
@@ -58,6 +59,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,  # plain help: readable in any terminal, and rich is not imported
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
@@ -86,6 +88,7 @@ def main() -> None:
     """Entry point of the `accomp` console script."""
     try:
         app(prog_name="accomp")
-    except BrokenPipeError:  # `accomp list | head`
-        sys.stderr.close()
+    except BrokenPipeError:  # `accomp list | head`: the reader has all it wanted
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
         sys.exit(0)

@@ -17,6 +17,7 @@ from accomp.cli.common import (
     date_option,
     open_store,
 )
+from accomp.domain.checks import birth_date_problem
 from accomp.domain.enrolment import EXTERNAL_ID_KINDS, NewCase, NotEligible, build_case
 from accomp.errors import UsageError
 from accomp.render import Format, render_mapping, render_rows, to_json
@@ -70,22 +71,32 @@ def enrol(
     postcode: str | None = typer.Option(None, help="Postcode."),
     city: str | None = typer.Option(None, help="City."),
     external_id: list[str] = typer.Option(
-        [], metavar="KIND=VALUE", help="External id: france-travail=…, department=…, nir=… (repeatable)."
+        [],
+        metavar="KIND=VALUE",
+        help="External id: france-travail=…, department=…, nir=… (repeatable).",
     ),
     qualification_level: int | None = typer.Option(
         None, min=1, max=8, help="Qualification level 1-8 (2019 framework; 1-2: infra V)."
     ),
-    qpv: bool | None = typer.Option(None, "--qpv/--no-qpv", help="Lives in a priority neighbourhood (QPV)."),
+    qpv: bool | None = typer.Option(
+        None, "--qpv/--no-qpv", help="Lives in a priority neighbourhood (QPV)."
+    ),
     labour_market_status: LabourMarketStatus | None = typer.Option(None, help="Status at entry."),
-    unemployment_months: int | None = typer.Option(None, min=0, max=600, help="Months unemployed at entry."),
+    unemployment_months: int | None = typer.Option(
+        None, min=0, max=600, help="Months unemployed at entry."
+    ),
     disability: bool | None = typer.Option(
         None, "--disability/--no-disability", help="Recognised disability (RQTH)."
     ),
     housing: Housing | None = typer.Option(None, help="Housing at entry."),
     nationality_group: NationalityGroup | None = typer.Option(None, help="FR, EU or non-EU."),
-    force: bool = typer.Option(False, "--force", help="Enrol even if the programme's rules refuse."),
+    force: bool = typer.Option(
+        False, "--force", help="Enrol even if the programme's rules refuse."
+    ),
     reason: str | None = typer.Option(None, help="Why --force is used (recorded in the case)."),
-    no_input: bool = typer.Option(False, "--no-input", help="Never prompt; fail on missing fields."),
+    no_input: bool = typer.Option(
+        False, "--no-input", help="Never prompt; fail on missing fields."
+    ),
     as_: str | None = AS_OPTION,
     no_commit: bool = NO_COMMIT_OPTION,
 ) -> None:
@@ -115,7 +126,7 @@ def enrol(
     new = NewCase(
         given_name=_text("--given-name", given["given_name"]),
         family_name=_text("--family-name", given["family_name"]),
-        birth_date=date_option("--birth-date", given["birth_date"]),  # type: ignore[arg-type]
+        birth_date=date_option("--birth-date", given["birth_date"], sensitive=True),  # type: ignore[arg-type]
         sex=_check_choice("--sex", given["sex"], ("identity", "sex")),
         programme=given["programme"],  # type: ignore[arg-type]
         start=date_option("--start", given["start"]),  # type: ignore[arg-type]
@@ -139,6 +150,9 @@ def enrol(
         nationality_group=nationality_group,
         override_reason=reason if force else None,
     )
+    implausible = birth_date_problem(new.birth_date, new.start, store.today)
+    if implausible:
+        raise UsageError(f"--birth-date: {implausible}")
     try:
         document = build_case(new, settings, store.today)
     except NotEligible as exc:
@@ -211,7 +225,9 @@ def show(
 
 def _case_tables(case: dict[str, Any]) -> str:
     identity, situation, enrolment = case["identity"], case["situation"], case["enrolment"]
-    external = ", ".join(f"{k}={v}" for k, v in sorted((identity.get("external_ids") or {}).items()))
+    external = ", ".join(
+        f"{k}={v}" for k, v in sorted((identity.get("external_ids") or {}).items())
+    )
     parts = [
         render_mapping(
             f"Case {case['case_id']}",
@@ -238,10 +254,22 @@ def _case_tables(case: dict[str, Any]) -> str:
     if plan["objectives"]:
         parts.append(
             "Objectives\n"
-            + render_rows(plan["objectives"], ["id", "kind", "text", "status", "target_date"], Format.table)
+            + render_rows(
+                plan["objectives"], ["id", "kind", "text", "status", "target_date"], Format.table
+            )
         )
     if plan["actions"]:
-        columns = ["id", "objective", "kind", "title", "start", "end", "hours_per_week", "hours", "status"]
+        columns = [
+            "id",
+            "objective",
+            "kind",
+            "title",
+            "start",
+            "end",
+            "hours_per_week",
+            "hours",
+            "status",
+        ]
         parts.append("Actions\n" + render_rows(plan["actions"], columns, Format.table))
     counts = [
         ("contacts", len(case["contacts"])),
@@ -302,7 +330,9 @@ def list_cases(
         rows.append(row)
     typer.echo(render_rows(rows, LIST_COLUMNS, fmt), nl=False)
     if skipped:
-        typer.echo(f"accomp: {skipped} invalid case file(s) skipped; see `accomp validate`", err=True)
+        typer.echo(
+            f"accomp: {skipped} invalid case file(s) skipped; see `accomp validate`", err=True
+        )
 
 
 def list_row(case: dict[str, Any]) -> dict[str, Any]:

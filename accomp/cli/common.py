@@ -17,9 +17,14 @@ TODAY_ENV = "ACCOMP_TODAY"  # YYYY-MM-DD: run as if today were that day (demos, 
 USER_ENV = "ACCOMP_USER"
 
 AS_OPTION = typer.Option(
-    None, "--as", metavar="NAME", help="Author of the git commit. Default: $ACCOMP_USER, else git's user."
+    None,
+    "--as",
+    metavar="NAME",
+    help="Author of the git commit. Default: $ACCOMP_USER, else git's user.",
 )
-NO_COMMIT_OPTION = typer.Option(False, "--no-commit", help="Change the files but make no git commit.")
+NO_COMMIT_OPTION = typer.Option(
+    False, "--no-commit", help="Change the files but make no git commit."
+)
 FORMAT_OPTION = typer.Option(Format.table, "--format", "-f", help="Output format.")
 
 
@@ -46,13 +51,18 @@ def store_root(ctx: typer.Context) -> Path:
     return find_store(state.store if state else None)
 
 
-def date_option(option: str, value: str | None) -> dt.date | None:
-    """Parse the value of a date option; UsageError naming the option otherwise."""
+def date_option(option: str, value: str | None, sensitive: bool = False) -> dt.date | None:
+    """Parse the value of a date option; UsageError naming the option otherwise.
+
+    A `sensitive` value (a birth date) is not repeated in the message.
+    """
     if value is None:
         return None
     try:
         return parse_date(value)
     except ValueError as exc:
+        if sensitive:
+            raise UsageError(f"{option}: not a valid date (the form is YYYY-MM-DD)") from None
         raise UsageError(f"{option}: {exc}") from None
 
 

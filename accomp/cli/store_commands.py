@@ -31,14 +31,20 @@ def init(
             "accomp: note: git is not available: the store works, but changes have no audit trail",
             err=True,
         )
-    typer.echo(f"  edit {display_path(report.root / SETTINGS_FILE)} to set your programmes and referents")
+    typer.echo(
+        f"  edit {display_path(report.root / SETTINGS_FILE)} to set your programmes and referents"
+    )
 
 
 @app.command()
 def validate(
     ctx: typer.Context,
-    paths: list[Path] = typer.Argument(None, metavar="[FILE]...", help="Case files (default: all)."),
-    all_: bool = typer.Option(False, "--all", help="Every case file of the store, and accomp.yaml."),
+    paths: list[Path] = typer.Argument(
+        None, metavar="[FILE]...", help="Case files (default: all)."
+    ),
+    all_: bool = typer.Option(
+        False, "--all", help="Every case file of the store, and accomp.yaml."
+    ),
     fmt: str = typer.Option("text", "--format", "-f", help="text (one line per problem) or json."),
 ) -> None:
     """Check case files against the schema and the domain rules.
@@ -109,4 +115,3 @@ def history(
         for e in entries
     ]
     typer.echo(render_rows(rows, ["date", "author", "message", "commit"], fmt), nl=False)
-

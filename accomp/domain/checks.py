@@ -33,6 +33,17 @@ def case_problems(case: dict[str, Any], settings: Settings, today: dt.date) -> l
     return sorted(set(problems))
 
 
+def birth_date_problem(birth: dt.date, start: dt.date, today: dt.date) -> str | None:
+    """Why a birth date cannot be right (in the future, implausible age at the start), or None."""
+    if birth > today:
+        return "is in the future"
+    age = age_on(birth, start)
+    low, high = PLAUSIBLE_AGE
+    if not low <= age <= high:
+        return f"gives an age of {age} at the start (expected {low}-{high})"
+    return None
+
+
 def _enrolment_problems(case: dict[str, Any], settings: Settings, today: dt.date) -> list[Problem]:
     problems: list[Problem] = []
     enrolment = case["enrolment"]
@@ -41,15 +52,9 @@ def _enrolment_problems(case: dict[str, Any], settings: Settings, today: dt.date
     birth = _date(case["identity"]["birth_date"])
     assert birth is not None
 
-    if birth > today:
-        problems.append(error(("identity", "birth_date"), "is in the future"))
-    else:
-        age = age_on(birth, start)
-        low, high = PLAUSIBLE_AGE
-        if not low <= age <= high:
-            problems.append(
-                error(("identity", "birth_date"), f"gives an age of {age} at the start (expected {low}-{high})")
-            )
+    implausible = birth_date_problem(birth, start, today)
+    if implausible:
+        problems.append(error(("identity", "birth_date"), implausible))
 
     for name in ("planned_end", "contract_signed"):
         value = _date(enrolment.get(name))
@@ -59,14 +64,19 @@ def _enrolment_problems(case: dict[str, Any], settings: Settings, today: dt.date
             problems.append(error(("enrolment", name), f"{value} is before the start {start}"))
         if name == "contract_signed" and value > start + dt.timedelta(days=92):
             problems.append(
-                warning(("enrolment", name), f"{value} is more than 3 months after the start {start}")
+                warning(
+                    ("enrolment", name), f"{value} is more than 3 months after the start {start}"
+                )
             )
 
     programme = settings.programme(enrolment["programme"])
     if programme is None:
         known = ", ".join(sorted(settings.programmes))
         problems.append(
-            error(("enrolment", "programme"), f"unknown programme {enrolment['programme']!r} (known: {known})")
+            error(
+                ("enrolment", "programme"),
+                f"unknown programme {enrolment['programme']!r} (known: {known})",
+            )
         )
     else:
         reasons = eligibility_reasons(
@@ -104,7 +114,9 @@ def _plan_problems(case: dict[str, Any]) -> list[Problem]:
             problems.append(error((*where, "objective"), f"no objective {action['objective']}"))
         end = _date(action.get("end"))
         if end and end < _date(action["start"]):  # type: ignore[operator]
-            problems.append(error((*where, "end"), f"{end} is before the action's start {action['start']}"))
+            problems.append(
+                error((*where, "end"), f"{end} is before the action's start {action['start']}")
+            )
         if action.get("hours_per_week") and action.get("hours"):
             problems.append(error((*where, "hours"), "give hours_per_week or hours, not both"))
     return problems
@@ -129,25 +141,39 @@ def _entry_problems(case: dict[str, Any], settings: Settings) -> list[Problem]:
         for index, entry in enumerate(case[section]):
             if entry["date"] < start:
                 problems.append(
-                    error((section, index, "date"), f"{entry['date']} is before the enrolment start {start}")
+                    error(
+                        (section, index, "date"),
+                        f"{entry['date']} is before the enrolment start {start}",
+                    )
                 )
     for index, activity in enumerate(case["activities"]):
         if activity["kind"] not in settings.activity_kinds:
-            problems.append(error(("activities", index, "kind"), f"unknown activity kind {activity['kind']!r}"))
+            problems.append(
+                error(("activities", index, "kind"), f"unknown activity kind {activity['kind']!r}")
+            )
         if activity.get("action") and activity["action"] not in action_ids:
-            problems.append(error(("activities", index, "action"), f"no action {activity['action']}"))
+            problems.append(
+                error(("activities", index, "action"), f"no action {activity['action']}")
+            )
     for index, action in enumerate(case["plan"]["actions"]):
         if action["kind"] not in settings.activity_kinds:
             problems.append(
-                error(("plan", "actions", index, "kind"), f"unknown activity kind {action['kind']!r}")
+                error(
+                    ("plan", "actions", index, "kind"), f"unknown activity kind {action['kind']!r}"
+                )
             )
     for index, absence in enumerate(case["absences"]):
         if absence["to"] < absence["from"]:
-            problems.append(error(("absences", index, "to"), f"{absence['to']} is before {absence['from']}"))
+            problems.append(
+                error(("absences", index, "to"), f"{absence['to']} is before {absence['from']}")
+            )
     for index, change in enumerate(case["target_changes"]):
         if change["hours"] == 0 and not change.get("requested_on"):
             problems.append(
-                error(("target_changes", index, "requested_on"), "a target of 0 needs the date of the person's request")
+                error(
+                    ("target_changes", index, "requested_on"),
+                    "a target of 0 needs the date of the person's request",
+                )
             )
     return problems
 
@@ -158,7 +184,10 @@ def _exit_problems(case: dict[str, Any], settings: Settings) -> list[Problem]:
     if exit_:
         if exit_["date"] < case["enrolment"]["start"]:
             problems.append(
-                error(("exit", "date"), f"{exit_['date']} is before the enrolment start {case['enrolment']['start']}")
+                error(
+                    ("exit", "date"),
+                    f"{exit_['date']} is before the enrolment start {case['enrolment']['start']}",
+                )
             )
         if exit_["outcome"] not in settings.outcomes:
             problems.append(error(("exit", "outcome"), f"unknown outcome {exit_['outcome']!r}"))
@@ -166,5 +195,7 @@ def _exit_problems(case: dict[str, Any], settings: Settings) -> list[Problem]:
         problems.append(error(("followups",), "a follow-up needs an exit"))
     for index, followup in enumerate(case["followups"]):
         if exit_ and followup["date"] < exit_["date"]:
-            problems.append(error(("followups", index, "date"), f"{followup['date']} is before the exit"))
+            problems.append(
+                error(("followups", index, "date"), f"{followup['date']} is before the exit")
+            )
     return problems

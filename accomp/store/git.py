@@ -26,7 +26,9 @@ def git_available() -> bool:
     return shutil.which("git") is not None
 
 
-def _run(args: Sequence[str], cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def _run(
+    args: Sequence[str], cwd: Path, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         ["git", *args],
         cwd=cwd,
@@ -140,7 +142,8 @@ PRE_COMMIT_HOOK = """#!/bin/sh
 # Installed by `accomp init`: refuse a commit whose staged case files do not validate.
 # Commits made by accomp itself skip this hook: it validates what it writes.
 store="{store}"
-files=$(git diff --cached --name-only --diff-filter=ACMR -- "$store" | grep -E '(^|/)[0-9]{{4}}-[0-9A-Z]{{5}}\\.yaml$|(^|/)accomp\\.yaml$')
+case_file='(^|/)[0-9]{{4}}-[0-9A-Z]{{5}}\\.yaml$|(^|/)accomp\\.yaml$'
+files=$(git diff --cached --name-only --diff-filter=ACMR -- "$store" | grep -E "$case_file")
 [ -z "$files" ] && exit 0
 if command -v accomp >/dev/null 2>&1; then set -- accomp; else set -- {accomp}; fi
 exec "$@" --store "$store" validate $files

@@ -10,7 +10,7 @@ from accomp.resources import defaults_text, schema_dir
 from accomp.store import files, git
 from accomp.store.store import DERIVED_DIR, SETTINGS_FILE, display_path
 
-GITIGNORE = f"""# Derived files of accomp: locks, caches, the pseudonymisation key. Never commit them.
+GITIGNORE = f"""# Derived files of accomp (locks, caches, pseudonymisation key): never commit them.
 {DERIVED_DIR}/
 .tmp-*
 """

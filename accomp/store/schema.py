@@ -75,7 +75,11 @@ def _message(err: Any) -> str:
             # The nullable form anyOf[X, null]: report the X branch's message.
             for sub in sorted(err.context, key=lambda e: len(e.path), reverse=True):
                 if sub.validator != "type" or "null" not in str(sub.validator_value):
-                    return _message(sub) if not sub.path else f"{'.'.join(map(str, sub.path))}: {_message(sub)}"
+                    return (
+                        _message(sub)
+                        if not sub.path
+                        else f"{'.'.join(map(str, sub.path))}: {_message(sub)}"
+                    )
             return f"{shown} is not valid here"
         case _:
             return err.message

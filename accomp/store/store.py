@@ -121,7 +121,9 @@ def check_text(
         expected = path.stem
         if document.get("case_id") != expected:
             problems.append(
-                Problem(("case_id",), f"does not match the file name {path.name} (expected {expected})")
+                Problem(
+                    ("case_id",), f"does not match the file name {path.name} (expected {expected})"
+                )
             )
     valid = not any(p.severity == "error" for p in problems)
     return (document if valid else None), locate_problems(path, text, problems)
@@ -134,7 +136,7 @@ class Store:
         self.root = root
         self.today = today or dt.date.today()
         self._settings: Settings | None = None
-        self._repo: Path | None | bool = False  # False: not looked up yet
+        self._repo: Path | bool | None = False  # False: not looked up yet
 
     # -- opening -----------------------------------------------------------
 
@@ -274,7 +276,9 @@ class Store:
     def history(self, case_id: str, patch: bool = False) -> list[git.LogEntry]:
         """The commits that touched a case file, newest first."""
         if self.repo is None:
-            raise StoreError(f"the store {display_path(self.root)} is not in a git repository: no history")
+            raise StoreError(
+                f"the store {display_path(self.root)} is not in a git repository: no history"
+            )
         return git.file_history(self.repo, self.case_path(case_id), patch)
 
     # -- writing -----------------------------------------------------------
@@ -293,7 +297,9 @@ class Store:
             tx = Transaction(self, message, locks)
             yield tx
             written = tx.write_all()
-            tx.committed = self._commit(written, tx.message, author) if commit and written else False
+            tx.committed = (
+                self._commit(written, tx.message, author) if commit and written else False
+            )
 
     def _commit(self, paths: list[Path], message: str, author: str | None) -> bool:
         if self.repo is None:
@@ -333,7 +339,9 @@ class Transaction:
         # in the file is reported with its line, not blamed on this command.
         record = self.store.check_file(path)
         if record.document is None:
-            raise InvalidDocument(_first_error(record.errors) + " (fix it first; see `accomp validate`)")
+            raise InvalidDocument(
+                _first_error(record.errors) + " (fix it first; see `accomp validate`)"
+            )
         text = self.store.read_text(case_id)
         document = yamlio.load_round_trip(text)
         self._edits[case_id] = _Edit(case_id, path, text, document)
@@ -343,7 +351,9 @@ class Transaction:
         """Add a new case; returns its new id. `document` has no case_id yet."""
         for _ in range(10):
             case_id = self.store.new_case_id(year)
-            self._locks.enter_context(files.locked(self.store.lock_path(case_id), f"case {case_id}"))
+            self._locks.enter_context(
+                files.locked(self.store.lock_path(case_id), f"case {case_id}")
+            )
             if not self.store.case_path(case_id).exists():  # taken while we waited for the lock
                 break
         else:
@@ -361,11 +371,15 @@ class Transaction:
             text = yamlio.dump_round_trip(edit.document, like=edit.original)
             if text == edit.original:
                 continue
-            _, problems = check_text(edit.path, text, "casefile", self.store.settings, self.store.today)
+            _, problems = check_text(
+                edit.path, text, "casefile", self.store.settings, self.store.today
+            )
             errors = [p for p in problems if p.problem.severity == "error"]
             if errors:
                 first = errors[0].problem
-                raise InvalidDocument(f"{edit.case_id}: {first.field}: {first.message}; nothing was written")
+                raise InvalidDocument(
+                    f"{edit.case_id}: {first.field}: {first.message}; nothing was written"
+                )
             pending.append((edit.path, text.encode("utf-8")))
         for path, data in pending:
             files.atomic_write(path, data)

@@ -22,7 +22,7 @@ from __future__ import annotations
 import datetime as _dt
 import re
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 import yaml
 
@@ -75,7 +75,8 @@ _NULL = re.compile(r"^(?:~|null|Null|NULL|)$")
 class FastLoader(_BaseLoader):  # type: ignore[misc,valid-type]
     """PyYAML's C loader with YAML 1.2 scalars, dates as strings, no duplicates or aliases."""
 
-    yaml_implicit_resolvers: dict[str | None, list[tuple[str, re.Pattern[str]]]] = {}
+    # Our own resolver table (PyYAML copies the parent's unless the class defines one).
+    yaml_implicit_resolvers: ClassVar[dict[str | None, list[tuple[str, re.Pattern[str]]]]] = {}
 
     def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
         # A collection met a second time is an alias (`*name`). Case files have
@@ -176,7 +177,7 @@ def load_fast(text: str) -> Any:
     if text.startswith("\ufeff"):
         text = text[1:]
     try:
-        return yaml.load(text, Loader=FastLoader)  # noqa: S506 - FastLoader is a safe loader
+        return yaml.load(text, Loader=FastLoader)
     except yaml.YAMLError as exc:
         raise _marked_error(exc) from None
     except (ValueError, TypeError, RecursionError) as exc:
@@ -223,10 +224,13 @@ def locate(text: str, path: JsonPath) -> tuple[int, int]:
                         else value_node.start_mark
                     )
                     break
-        elif isinstance(node, yaml.SequenceNode) and isinstance(step, int):
-            if 0 <= step < len(node.value):
-                child = node.value[step]
-                best = child.start_mark
+        elif (
+            isinstance(node, yaml.SequenceNode)
+            and isinstance(step, int)
+            and 0 <= step < len(node.value)
+        ):
+            child = node.value[step]
+            best = child.start_mark
         if child is None:
             break
         node = child
@@ -242,7 +246,9 @@ def locate_key(text: str, path: JsonPath, key: str) -> tuple[int, int]:
     for step in path:
         if isinstance(node, yaml.MappingNode):
             node = next((v for k, v in node.value if getattr(k, "value", None) == str(step)), None)
-        elif isinstance(node, yaml.SequenceNode) and isinstance(step, int) and step < len(node.value):
+        elif (
+            isinstance(node, yaml.SequenceNode) and isinstance(step, int) and step < len(node.value)
+        ):
             node = node.value[step]
         else:
             node = None

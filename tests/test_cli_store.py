@@ -1,0 +1,248 @@
+"""The first commands through the CLI: init, enrol, show, list, validate, history."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from accomp.domain.ids import CASE_ID
+from tests.conftest import Invoke, git, snapshot
+
+
+def test_init_creates_a_git_store_with_settings_schemas_and_hook(store: Path) -> None:
+    assert (store / "accomp.yaml").read_text().startswith("# yaml-language-server: $schema=")
+    assert (store / "schemas" / "casefile.schema.json").is_file()
+    assert ".accomp/" in (store / ".gitignore").read_text()
+    assert (store / ".git" / "hooks" / "pre-commit").stat().st_mode & stat.S_IXUSR
+    assert git(store, "log", "--format=%s").splitlines() == ["init store"]
+    assert git(store, "status", "--porcelain") == ""
+
+
+def test_init_refuses_an_existing_store(store: Path, cli: Invoke) -> None:
+    before = snapshot(store)
+    result = cli("init", str(store))
+    assert result.exit_code == 2
+    assert "already holds a store" in result.stderr
+    assert snapshot(store) == before
+
+
+def test_store_files_are_private_whatever_the_umask(tmp_path: Path, cli: Invoke) -> None:
+    old = os.umask(0o022)
+    try:
+        assert cli("init", str(tmp_path / "s")).exit_code == 0
+    finally:
+        os.umask(old)
+    root = tmp_path / "s"
+    assert stat.S_IMODE(root.stat().st_mode) == 0o700
+    assert stat.S_IMODE((root / "accomp.yaml").stat().st_mode) == 0o600
+
+
+def test_enrol_show_list_validate_and_history(store: Path, in_store: Invoke) -> None:
+    result = in_store(
+        "enrol",
+        "--given-name", "Zoé", "--family-name", "Quenouille", "--birth-date", "2003-05-01",
+        "--sex", "F", "--programme", "cej", "--start", "2026-09-07", "--referent", "jdupont",
+        "--qpv", "--qualification-level", "2", "--external-id", "france-travail=1234567A",
+        "--as", "jdupont", "--no-input",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    case_id = result.last_line
+    assert CASE_ID.match(case_id)
+    assert (store / f"{case_id}.yaml").is_file()
+
+    # The audit trail: one commit, named by case id, never by the person's name.
+    log = git(store, "log", "--format=%an|%s").splitlines()
+    assert log[0] == f"jdupont|enrol {case_id}: cej, referent jdupont"
+    assert "Quenouille" not in git(store, "log", "--format=%B")
+    assert git(store, "status", "--porcelain") == ""
+
+    shown = json.loads(in_store("show", case_id, "--format", "json").stdout)
+    assert shown["identity"]["family_name"] == "Quenouille"
+    assert shown["identity"]["birth_date"] == "2003-05-01"
+    assert shown["situation"]["qpv"] is True
+    assert shown["situation"]["qualification_level"] == 2
+    assert shown["identity"]["external_ids"] == {"france_travail": "1234567A"}
+    assert shown["enrolment"]["weekly_target_hours"] == 15  # the programme's default
+    assert in_store("show", case_id).stdout == (store / f"{case_id}.yaml").read_text()
+    table = in_store("show", case_id.lower(), "--format", "table").stdout  # ids are typed loosely
+    assert "Zoé Quenouille" in table and "Enrolment" in table
+
+    listed = json.loads(in_store("list", "--format", "json").stdout)
+    assert [row["case_id"] for row in listed] == [case_id]
+    assert listed[0]["status"] == "active"
+    assert in_store("list", "--programme", "plie", "--format", "json").stdout.strip() == "[]"
+    assert in_store("list", "--exited", "--format", "json").stdout.strip() == "[]"
+    csv_lines = in_store("list", "--format", "csv").stdout.splitlines()
+    assert csv_lines[0].startswith("case_id,given_name,family_name,programme")
+
+    validated = in_store("validate", "--all")
+    assert validated.exit_code == 0
+    assert validated.stdout == ""
+    assert "0 error(s)" in validated.stderr
+
+    history = in_store("history", case_id, "--format", "json")
+    entries = json.loads(history.stdout)
+    assert [e["message"] for e in entries] == [f"enrol {case_id}: cej, referent jdupont"]
+    assert entries[0]["author"] == "jdupont"
+    patch = in_store("history", case_id, "--patch").stdout
+    assert "+case_id: " + case_id in patch
+
+
+def test_list_filters_by_referent_and_sorts_by_id(enrol, in_store: Invoke) -> None:
+    ids = sorted([enrol(), enrol("--referent", "mmartin"), enrol()])
+    listed = json.loads(in_store("list", "--format", "json").stdout)
+    assert [row["case_id"] for row in listed] == ids
+    mine = json.loads(in_store("list", "--referent", "mmartin", "--format", "json").stdout)
+    assert len(mine) == 1 and mine[0]["referent"] == "mmartin"
+
+
+def test_author_comes_from_accomp_user(store: Path, enrol, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ACCOMP_USER", "mmartin")
+    enrol()
+    assert git(store, "log", "-1", "--format=%an") == "mmartin\n"
+
+
+def test_no_commit_writes_without_committing(store: Path, enrol) -> None:
+    case_id = enrol("--no-commit")
+    assert (store / f"{case_id}.yaml").is_file()
+    assert git(store, "log", "--format=%s").splitlines() == ["init store"]
+    assert f"?? {case_id}.yaml" in git(store, "status", "--porcelain")
+
+
+def test_enrol_refuses_an_ineligible_person_unless_forced(
+    store: Path, in_store: Invoke, enrol
+) -> None:
+    before = snapshot(store)
+    args = ["enrol", "--given-name", "A", "--family-name", "B", "--birth-date", "1990-01-01",
+            "--sex", "M", "--programme", "cej", "--start", "2026-09-07", "--referent", "x",
+            "--no-input"]  # fmt: skip
+    refused = in_store(*args)
+    assert refused.exit_code == 2
+    assert "not eligible for cej: age 36 at the start is over" in refused.stderr
+    assert "29 with a recognised disability" in refused.stderr
+    assert snapshot(store) == before
+
+    # With a recognised disability the CEJ goes up to 29: still refused at 36.
+    assert in_store(*args, "--disability").exit_code == 2
+    # 27 with a disability is eligible.
+    assert in_store(*args, "--birth-date", "1999-01-01", "--disability").exit_code == 0
+
+    forced = in_store(*args, "--force", "--reason", "Decision of the steering committee")
+    assert forced.exit_code == 0, forced.stderr
+    case = json.loads(in_store("show", forced.last_line, "--format", "json").stdout)
+    assert case["enrolment"]["eligibility_override"] == {
+        "reason": "Decision of the steering committee",
+        "recorded_on": "2026-11-20",
+    }
+    assert "eligibility forced" in git(store, "log", "-1", "--format=%s")
+    assert in_store(*args, "--force").exit_code == 2  # --force needs a reason
+
+
+def test_enrol_without_a_terminal_never_prompts(store: Path, in_store: Invoke) -> None:
+    before = snapshot(store)
+    result = in_store("enrol", "--given-name", "A", input="B\n")
+    assert result.exit_code == 2
+    assert "missing required options: --family-name, --birth-date, --sex" in result.stderr
+    assert snapshot(store) == before
+
+
+def test_enrol_on_a_terminal_prompts_for_missing_fields(store: Path) -> None:
+    """A real pseudo-terminal: the prompts appear and the answers make the case."""
+    import pty
+    import sys
+
+    answers = ["Quenouille", "2003-05-01", "F", "cej", "2026-09-07", "jdupont"]
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: accomp with a terminal as stdin
+        os.execvp(
+            sys.executable,
+            [sys.executable, "-m", "accomp", "--store", str(store), "enrol", "--given-name", "Zoé"],
+        )
+    output = b""
+    for answer in answers:
+        while b":" not in output.rsplit(b"\n", 1)[-1]:
+            output += os.read(fd, 1024)
+        os.write(fd, answer.encode() + b"\n")
+        output += os.read(fd, 1024)
+    while True:
+        try:
+            chunk = os.read(fd, 1024)
+        except OSError:
+            break
+        if not chunk:
+            break
+        output += chunk
+    _, status = os.waitpid(pid, 0)
+    text = output.decode(errors="replace")
+    assert os.waitstatus_to_exitcode(status) == 0, text
+    assert "Family name:" in text and "Referent:" in text
+    case_id = text.strip().splitlines()[-1].strip()
+    assert CASE_ID.match(case_id), text
+    assert "family_name: Quenouille" in (store / f"{case_id}.yaml").read_text()
+
+
+def test_without_git_commands_work_and_say_once_there_is_no_audit_trail(
+    tmp_path: Path, cli: Invoke, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path / "empty-bin"))  # no git on the PATH
+    root = tmp_path / "nogit"
+    made = cli("init", str(root))
+    assert made.exit_code == 0
+    assert "no audit trail" in made.stderr
+    args = ["--store", str(root), "enrol", "--given-name", "A", "--family-name", "B",
+            "--birth-date", "2003-01-01", "--sex", "F", "--programme", "cej",
+            "--start", "2026-09-07", "--referent", "x", "--no-input"]  # fmt: skip
+    first, second = cli(*args), cli(*args)
+    assert first.exit_code == second.exit_code == 0
+    assert "no audit trail" in first.stderr
+    assert "no audit trail" not in second.stderr
+    assert not (root / ".git").exists()
+    assert cli("--store", str(root), "history", first.last_line).exit_code == 2
+
+
+def test_the_pre_commit_hook_refuses_an_invalid_hand_edit(store: Path, enrol) -> None:
+    case_id = enrol()
+    path = store / f"{case_id}.yaml"
+    path.write_text(path.read_text().replace("start: 2026-09-07", "start: 2026-02-30"))
+    git(store, "add", path.name)
+    env = {**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t",
+           "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@t"}  # fmt: skip
+    refused = subprocess.run(
+        ["git", "commit", "-m", "hand edit"], cwd=store, capture_output=True, text=True, env=env
+    )
+    assert refused.returncode != 0
+    assert "enrolment.start: '2026-02-30' is not a valid date" in refused.stdout + refused.stderr
+
+
+def test_store_is_found_from_env_and_parent_folders(
+    store: Path, enrol, cli: Invoke, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    case_id = enrol()
+    monkeypatch.setenv("ACCOMP_STORE", str(store))
+    assert case_id in cli("list").stdout
+    monkeypatch.delenv("ACCOMP_STORE")
+    inner = store / "schemas"
+    monkeypatch.chdir(inner)
+    assert case_id in cli("list").stdout  # the nearest parent with accomp.yaml
+    monkeypatch.chdir(store.parent)
+    missing = cli("list")  # ./casefiles does not exist here
+    assert missing.exit_code == 2
+    assert "no store at casefiles" in missing.stderr
+
+
+def test_help_of_every_command(cli: Invoke) -> None:
+    from typer.main import get_command
+
+    from accomp.cli import app
+
+    group = get_command(app)
+    for name, command in group.commands.items():  # type: ignore[attr-defined]
+        assert command.help, f"{name} has no help text"
+        result = cli(name, "--help")
+        assert result.exit_code == 0
+        assert "Usage: " in result.stdout
