@@ -5,6 +5,8 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 DEMO_STORE := casefiles
+# The demo runs on a fixed day so that its output is the same every time.
+DEMO := ACCOMP_TODAY=2026-11-20 $(BIN)/accomp --store $(DEMO_STORE)
 
 .PHONY: demo test lint install clean
 
@@ -18,14 +20,14 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 demo: $(STAMP)
-	@echo "== accomp list (the demo store)"
-	@$(BIN)/accomp --store $(DEMO_STORE) list
+	@echo "== accomp list                (the cases of the demo store)"
+	@$(DEMO) list
 	@echo
-	@echo "== accomp validate --all"
-	@$(BIN)/accomp --store $(DEMO_STORE) validate --all
+	@echo "== accomp validate --all      (schema and domain rules)"
+	@$(DEMO) validate --all
 	@echo
-	@echo "== accomp show 2026-DEMO1 --format table"
-	@$(BIN)/accomp --store $(DEMO_STORE) show 2026-DEMO1 --format table
+	@echo "== accomp show 2026-DEM01 --format table"
+	@$(DEMO) show 2026-DEM01 --format table
 
 test: $(STAMP)
 	$(BIN)/ruff check accomp tests

@@ -48,6 +48,8 @@ def _cell(value: Any) -> Any:
         return f"{value:.2f}".rstrip("0").rstrip(".") if value != int(value) else str(int(value))
     if isinstance(value, list | tuple):
         return ", ".join(str(_cell(v)) for v in value)
+    if isinstance(value, dict):
+        return "; ".join(f"{k}: {_cell(v)}" for k, v in value.items())
     return value
 
 

@@ -109,10 +109,23 @@ def enrol(in_store: Invoke) -> Callable[..., str]:
     return call
 
 
+TEST_IDENTITY = {
+    "GIT_AUTHOR_NAME": "tester",
+    "GIT_AUTHOR_EMAIL": "tester@example.invalid",
+    "GIT_COMMITTER_NAME": "tester",
+    "GIT_COMMITTER_EMAIL": "tester@example.invalid",
+}
+
+
 def git(store: Path, *args: str) -> str:
-    """Run git in the store and return its output."""
+    """Run git in the store (as a hand-editing tester) and return its output."""
     return subprocess.run(
-        ["git", *args], cwd=store, capture_output=True, text=True, check=True
+        ["git", *args],
+        cwd=store,
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, **TEST_IDENTITY},
     ).stdout
 
 

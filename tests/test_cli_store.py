@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from accomp.domain.ids import CASE_ID
-from tests.conftest import Invoke, git, snapshot
+from tests.conftest import TEST_IDENTITY, Invoke, git, snapshot
 
 
 def test_init_creates_a_git_store_with_settings_schemas_and_hook(store: Path) -> None:
@@ -210,8 +210,7 @@ def test_the_pre_commit_hook_refuses_an_invalid_hand_edit(store: Path, enrol) ->
     path = store / f"{case_id}.yaml"
     path.write_text(path.read_text().replace("start: 2026-09-07", "start: 2026-02-30"))
     git(store, "add", path.name)
-    env = {**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t",
-           "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@t"}  # fmt: skip
+    env = {**os.environ, **TEST_IDENTITY}
     refused = subprocess.run(
         ["git", "commit", "-m", "hand edit"], cwd=store, capture_output=True, text=True, env=env
     )

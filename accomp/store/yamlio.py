@@ -85,7 +85,7 @@ class FastLoader(_BaseLoader):  # type: ignore[misc,valid-type]
             node, yaml.MappingNode | yaml.SequenceNode
         ):
             raise yaml.constructor.ConstructorError(
-                None, None, "aliases (*name) are not allowed", node.start_mark
+                None, None, "anchors and aliases (&name, *name) are not allowed", node.start_mark
             )
         return super().construct_object(node, deep)
 

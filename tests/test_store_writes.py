@@ -1,0 +1,151 @@
+"""Never lose data: atomic writes, per-case locks, hand edits that survive."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from accomp.errors import InvalidDocument, LockBusy
+from accomp.store import files, yamlio
+from accomp.store.store import Store
+from tests.conftest import git, snapshot
+
+
+def test_a_failed_write_leaves_the_old_file_and_no_temp_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    target = tmp_path / "case.yaml"
+    target.write_bytes(b"old\n")
+
+    def crash(*args: object) -> None:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(os, "replace", crash)
+    with pytest.raises(OSError, match="disk full"):
+        files.atomic_write(target, b"new\n")
+    assert target.read_bytes() == b"old\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["case.yaml"]
+
+
+def test_stale_temp_files_are_cleaned(tmp_path: Path) -> None:
+    stale = tmp_path / f"{files.TEMP_PREFIX}case.yaml.1.2"
+    stale.write_bytes(b"half")
+    old = time.time() - 3600
+    os.utime(stale, (old, old))
+    fresh = tmp_path / f"{files.TEMP_PREFIX}case.yaml.3.4"
+    fresh.write_bytes(b"being written")
+    assert files.remove_stale_temp_files(tmp_path) == 1
+    assert not stale.exists() and fresh.exists()
+
+
+def test_a_held_lock_makes_the_second_command_wait_then_give_up(tmp_path: Path) -> None:
+    lock = tmp_path / "locks" / "case.lock"
+    with (
+        files.locked(lock, "case 2026-AAAAA"),
+        pytest.raises(LockBusy, match="case 2026-AAAAA is locked"),
+        files.locked(lock, "case 2026-AAAAA", timeout=0.2),
+    ):
+        pass
+    with files.locked(lock, "case 2026-AAAAA", timeout=0.2):  # free again
+        pass
+
+
+def test_the_lock_of_a_killed_process_is_released(tmp_path: Path) -> None:
+    lock = tmp_path / "case.lock"
+    holder = subprocess.Popen(
+        [sys.executable, "-c",
+         "import sys, time; from pathlib import Path; from accomp.store.files import locked\n"
+         f"with locked(Path({str(lock)!r}), 'x'):\n    print('held', flush=True); time.sleep(60)"],
+        stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+    with pytest.raises(LockBusy), files.locked(lock, "x", timeout=0.1):
+        pass
+    holder.kill()
+    holder.wait()
+    with files.locked(lock, "x", timeout=1.0):  # no stale lock blocks the next command
+        pass
+
+
+HAND_EDITED = """\
+# yaml-language-server: $schema=schemas/casefile.schema.json
+# Hand-written header comment: must survive.
+schema_version: 1
+case_id: {case_id}
+identity:
+  given_name: Zoé            # as on the ID card
+  family_name: Quenouille
+  birth_date: 2003-05-01
+  sex: F
+  phone: '+33 6 00 00 00 00'   # single quotes kept
+  email:
+  address:
+  external_ids: {{}}
+situation:
+  qpv: true
+diagnostic: {{date: null, barriers: [], strengths: [], note: null}}
+enrolment:
+  referent: jdupont        # key order differs from what accomp writes
+  programme: cej
+  modality: individual
+  start: 2026-09-07
+  weekly_target_hours: 15
+plan:
+  objectives: []
+  actions: []
+contacts:
+# the first contact, typed by hand
+- date: 2026-09-08
+  channel: phone
+  minutes: 10
+activities: []
+absences: []
+target_changes: []
+allowances: []
+exit:
+followups: []
+"""
+
+
+def test_an_edit_keeps_every_comment_key_order_quote_and_indentation(store: Path, enrol) -> None:
+    case_id = enrol()
+    path = store / f"{case_id}.yaml"
+    path.write_text(HAND_EDITED.format(case_id=case_id))
+    git(store, "commit", "-qam", "hand edit", "--no-verify")
+    opened = Store.open(store)
+    with opened.transaction(f"contact {case_id}") as tx:
+        document = tx.edit(case_id)
+        yamlio.append(
+            document["contacts"], {"date": dt.date(2026, 9, 15), "channel": "sms", "minutes": 5}
+        )
+    diff = git(store, "diff", "HEAD~1", "--", path.name)
+    added = [
+        line for line in diff.splitlines() if line.startswith("+") and not line.startswith("+++")
+    ]
+    removed = [
+        line for line in diff.splitlines() if line.startswith("-") and not line.startswith("---")
+    ]
+    assert removed == []
+    assert added == ["+- date: 2026-09-15", "+  channel: sms", "+  minutes: 5"]
+
+
+def test_an_edit_that_would_make_the_file_invalid_writes_nothing(store: Path, enrol) -> None:
+    case_id = enrol()
+    before = snapshot(store)
+    opened = Store.open(store)
+    with pytest.raises(
+        InvalidDocument, match=rf"{case_id}: contacts\[0\]\.minutes: -5 is out of range"
+    ), opened.transaction("contact") as tx:
+        document = tx.edit(case_id)
+        yamlio.append(
+            document["contacts"],
+            {"date": dt.date(2026, 9, 15), "channel": "sms", "minutes": -5},
+        )
+    assert snapshot(store) == before
+    assert git(store, "log", "-1", "--format=%s").startswith("enrol")

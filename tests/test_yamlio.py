@@ -1,0 +1,128 @@
+"""The fast read path and the round-trip edit path read the same documents."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from accomp.store import yamlio
+from tests.conftest import DEMO_STORE
+
+
+def both_paths(text: str) -> tuple[object, object]:
+    return yamlio.load_fast(text), yamlio.to_plain(yamlio.load_round_trip(text))
+
+
+@pytest.mark.parametrize("path", sorted(DEMO_STORE.glob("*.yaml")), ids=lambda p: p.name)
+def test_both_paths_agree_on_the_demo_store(path) -> None:
+    fast, round_trip = both_paths(path.read_text())
+    assert fast == round_trip
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("a: no", "no"),  # YAML 1.1 would say False
+        ("a: yes", "yes"),
+        ("a: on", "on"),
+        ("a: 010", 10),  # YAML 1.1 would say 8
+        ("a: 0o10", 8),
+        ("a: 0x1F", 31),
+        ("a: 12:30", "12:30"),  # YAML 1.1 would say 750
+        ("a: 1e3", 1000.0),
+        ("a: 1_000", 1000),
+        ("a: -.inf", float("-inf")),
+        ("a: ~", None),
+        ("a:", None),
+        ("a: True", True),
+        ("a: 2026-01-07", "2026-01-07"),  # dates stay ISO strings
+        ("a: '2026-01-07'", "2026-01-07"),
+        ("a: 2026-02-30", "2026-02-30"),  # the schema, not the loader, rejects it
+        ("a: 1.50", 1.5),
+    ],
+)
+def test_yaml_1_2_scalars_as_ruamel_reads_them(text: str, expected: object) -> None:
+    fast = yamlio.load_fast(text)
+    assert fast == {"a": expected}
+    if text != "a: 2026-02-30":  # ruamel builds a date object, and that date does not exist
+        assert yamlio.to_plain(yamlio.load_round_trip(text)) == fast
+
+
+@pytest.mark.parametrize(
+    ("text", "message", "line"),
+    [
+        ("a: 1\na: 2\n", "duplicate key 'a'", 2),
+        ("a: &x [1, 2]\nb: *x\n", "aliases (&name, *name) are not allowed", 1),
+        ("a: [1, 2\n", "invalid YAML", 2),
+        ("a: !!timestamp 2026-01-01\n", "without a !!timestamp tag", 1),
+        ("a:\n\tb: 1\n", "invalid YAML", 2),
+    ],
+)
+def test_what_case_files_forbid_is_refused_with_its_line(
+    text: str, message: str, line: int
+) -> None:
+    with pytest.raises(yamlio.YamlError) as caught:
+        yamlio.load_fast(text)
+    assert message in caught.value.message
+    assert caught.value.line == line
+
+
+def test_a_billion_laughs_document_is_refused_quickly() -> None:
+    lines = ['a0: &a0 ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
+    for level in range(1, 10):
+        previous = f"*a{level - 1}"
+        lines.append(f"a{level}: &a{level} [{', '.join([previous] * 9)}]")
+    with pytest.raises(yamlio.YamlError, match="aliases"):
+        yamlio.load_fast("\n".join(lines))
+
+
+def test_non_utf8_bytes_are_an_error_with_their_line() -> None:
+    with pytest.raises(yamlio.YamlError) as caught:
+        yamlio.decode(b"a: 1\nb: caf\xe9\n")
+    assert caught.value.line == 2
+
+
+def test_a_bom_is_ignored() -> None:
+    assert yamlio.load_fast(yamlio.decode(b"\xef\xbb\xbfa: 1\n")) == {"a": 1}
+
+
+def test_locate_finds_values_keys_and_the_deepest_existing_node() -> None:
+    text = "a:\n  b:\n    - x: 1\n    - x: 2\n  c:\n  d: ~\n"
+    assert yamlio.locate(text, ["a", "b", 1, "x"]) == (4, 10)
+    assert yamlio.locate(text, ["a", "b", 5]) == (3, 5)  # index out of range: the list
+    assert yamlio.locate(text, ["a", "c"]) == (5, 3)  # an empty value: its key
+    assert yamlio.locate(text, ["a", "d"]) == (6, 6)
+    assert yamlio.locate_key(text, ["a"], "c") == (5, 3)
+
+
+# Round trip of generated documents -------------------------------------------
+
+SAFE_TEXT = st.text(
+    alphabet=st.characters(codec="utf-8", exclude_categories=("Cs", "Cc", "Zl", "Zp")),
+    max_size=30,
+)
+SCALARS = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=-(10**12), max_value=10**12),
+    st.floats(allow_nan=False, allow_infinity=False, width=32),
+    SAFE_TEXT,
+    st.dates(min_value=dt.date(1900, 1, 1), max_value=dt.date(2199, 12, 31)),
+)
+KEYS = st.from_regex(r"[a-z][a-z0-9_]{0,12}", fullmatch=True)
+DOCUMENTS = st.recursive(
+    SCALARS,
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(KEYS, children, max_size=4),
+    max_leaves=25,
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.dictionaries(KEYS, DOCUMENTS, min_size=1, max_size=6))
+def test_what_the_edit_path_writes_both_paths_read_back_the_same(document: dict) -> None:
+    text = yamlio.dump_round_trip(yamlio.to_round_trip(document))
+    fast, round_trip = both_paths(text)
+    assert fast == round_trip == yamlio.to_plain(document)
