@@ -35,13 +35,14 @@ def defaults_text() -> str:
 
 
 def schema_choices(name: str, *path: str) -> list[str]:
-    """The non-null enum values of a property, e.g. schema_choices("casefile", "identity", "sex").
+    """The non-null enum values of a property, e.g. schema_choices("casefile", "identity", "sex")
+    or schema_choices("casefile", "contacts", "[]", "channel").
 
     The schema is the one source of the lists of choices; the CLI offers them.
     """
     node = _resolve(name, load_schema(name))
-    for step in path:
-        node = _resolve(name, node["properties"][step])
+    for step in path:  # "[]" steps into the items of a list
+        node = _resolve(name, node["items"] if step == "[]" else node["properties"][step])
     return [choice for choice in node["enum"] if choice is not None]
 
 

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import typer
 
 from accomp.domain.dates import parse_date
 from accomp.errors import UsageError
 from accomp.render import Format
-from accomp.store.store import DERIVED_DIR, Store, find_store
+from accomp.store.store import DERIVED_DIR, Store, Transaction, find_store
 
 TODAY_ENV = "ACCOMP_TODAY"  # YYYY-MM-DD: run as if today were that day (demos, tests)
 USER_ENV = "ACCOMP_USER"
@@ -88,3 +92,57 @@ def after_write(store: Store, no_commit: bool) -> None:
         marker.touch()
     except OSError:
         pass
+
+
+@dataclass
+class CaseEdit:
+    """One case being changed by a command: its round-trip document and its data before."""
+
+    store: Store
+    tx: Transaction
+    case_id: str
+    document: Any
+    before: dict[str, Any]
+
+    @property
+    def message(self) -> str:
+        return self.tx.message
+
+    @message.setter
+    def message(self, text: str) -> None:
+        """The git commit message: the case id and what happened, never a name or a note."""
+        self.tx.message = text
+
+    @property
+    def start(self) -> dt.date:
+        return dt.date.fromisoformat(self.before["enrolment"]["start"])
+
+    def check_date(self, option: str, day: dt.date, past_only: bool = False) -> None:
+        """Refuse a date before the enrolment, or (for what has happened) after today."""
+        if day < self.start:
+            raise UsageError(f"{option}: {day} is before the enrolment start {self.start}")
+        if past_only and day > self.store.today:
+            raise UsageError(f"{option}: {day} is in the future (today is {self.store.today})")
+
+
+@contextlib.contextmanager
+def editing(
+    ctx: typer.Context, typed_id: str, as_: str | None, no_commit: bool
+) -> Iterator[CaseEdit]:
+    """Lock, load and change one case; on leaving the block it is validated, written, committed."""
+    store = open_store(ctx)
+    case_id = store.resolve_id(typed_id)
+    with store.transaction(f"edit {case_id}", author(as_), commit=not no_commit) as tx:
+        document = tx.edit(case_id)
+        yield CaseEdit(store, tx, case_id, document, tx.before(case_id))
+    after_write(store, no_commit)
+
+
+def sub_app(help_text: str) -> typer.Typer:
+    """A group of subcommands (`accomp contact …`), with the same plain help as the root."""
+    return typer.Typer(
+        help=help_text,
+        no_args_is_help=True,
+        rich_markup_mode=None,
+        context_settings={"help_option_names": ["-h", "--help"]},
+    )

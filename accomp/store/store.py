@@ -316,7 +316,8 @@ class _Edit:
     case_id: str
     path: Path
     original: str | None  # None for a new case
-    document: Any
+    document: Any  # the round-trip document being changed
+    before: dict[str, Any] | None  # the plain document as it was (None for a new case)
 
 
 class Transaction:
@@ -344,8 +345,15 @@ class Transaction:
             )
         text = self.store.read_text(case_id)
         document = yamlio.load_round_trip(text)
-        self._edits[case_id] = _Edit(case_id, path, text, document)
+        self._edits[case_id] = _Edit(case_id, path, text, document, record.document)
         return document
+
+    def before(self, case_id: str) -> dict[str, Any]:
+        """The plain data of a case being edited, as it was before this transaction."""
+        before = self._edits[case_id].before
+        if before is None:
+            raise KeyError(case_id)
+        return before
 
     def create(self, year: int, document: dict[str, Any]) -> str:
         """Add a new case; returns its new id. `document` has no case_id yet."""
@@ -361,7 +369,7 @@ class Transaction:
         ordered = {"schema_version": 1, "case_id": case_id, **document}
         rt = yamlio.to_round_trip(ordered)
         rt.yaml_set_start_comment(SCHEMA_MODELINE.format(ref=self.store.schema_ref()))
-        self._edits[case_id] = _Edit(case_id, self.store.case_path(case_id), None, rt)
+        self._edits[case_id] = _Edit(case_id, self.store.case_path(case_id), None, rt, None)
         return case_id
 
     def write_all(self) -> list[Path]:

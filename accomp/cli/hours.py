@@ -1,0 +1,106 @@
+"""`accomp hours check`: target, planned and realised hours per case and ISO week."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import typer
+
+from accomp.cli import app
+from accomp.cli.common import FORMAT_OPTION, date_option, open_store, sub_app
+from accomp.domain.dates import parse_iso_week
+from accomp.domain.hours import WEEK_KEYS, WeekFigures, band, is_past_short, totals, weekly_figures
+from accomp.errors import EXIT_CHECK_FAILED, UsageError
+from accomp.render import Format, render_rows
+
+hours_app = sub_app("The weekly hours rule: at least the target hours of activity each week.")
+app.add_typer(hours_app, name="hours")
+
+# Before any contract, a bound to "all weeks": a date no support starts before.
+EARLIEST_WEEK = dt.date(1900, 1, 1)
+
+
+@hours_app.command("check")
+def hours_check(
+    ctx: typer.Context,
+    case_ids: list[str] = typer.Argument(None, metavar="[ID]...", help="Cases (default: all)."),
+    referent: str | None = typer.Option(None, help="Only this referent's cases."),
+    week: str | None = typer.Option(None, metavar="YYYY-Www", help="One ISO week."),
+    from_: str | None = typer.Option(
+        None, "--from", metavar="YYYY-MM-DD", help="Weeks from this day."
+    ),
+    to: str | None = typer.Option(None, metavar="YYYY-MM-DD", help="Weeks up to this day."),
+    on: str | None = typer.Option(
+        None, metavar="YYYY-MM-DD", help="Reference day: later weeks are judged on the plan only."
+    ),
+    fmt: Format = FORMAT_OPTION,
+    fail_on_short: bool = typer.Option(
+        False, "--fail-on-short", help="Exit 1 if a past week is short."
+    ),
+) -> None:
+    """One row per case per ISO week of the contract: target, planned, realised hours, status.
+
+    Without --week or --from/--to: every week of the contract up to the week of --on.
+    """
+    store = open_store(ctx)
+    day = date_option("--on", on) or store.today
+    first, last = _period(week, from_, to, day)
+    if case_ids:
+        cases = [store.read_case(store.resolve_id(typed)) for typed in case_ids]
+    else:
+        cases = [record.document for record in store.iter_cases() if record.document is not None]
+    rows: list[WeekFigures] = []
+    for case in sorted(cases, key=lambda c: c["case_id"]):
+        if referent and case["enrolment"]["referent"] != referent:
+            continue
+        rows += weekly_figures(case, store.settings, first, last, day)
+    typer.echo(_render(rows, fmt), nl=False)
+    if fail_on_short and any(is_past_short(row, day) for row in rows):
+        raise typer.Exit(EXIT_CHECK_FAILED)
+
+
+def _period(
+    week: str | None, from_: str | None, to: str | None, on: dt.date
+) -> tuple[dt.date, dt.date]:
+    if week and (from_ or to):
+        raise UsageError("give --week or --from/--to, not both")
+    if week:
+        try:
+            return parse_iso_week(week)
+        except ValueError as exc:
+            raise UsageError(f"--week: {exc}") from None
+    first = date_option("--from", from_) or EARLIEST_WEEK
+    last = date_option("--to", to) or (on + dt.timedelta(days=6 - on.weekday()))
+    if last < first:
+        raise UsageError(f"--to: {last} is before --from {first}")
+    return first, last
+
+
+HEADERS = {
+    "case_id": "case",
+    "week": "week",
+    "target_hours": "target h",
+    "planned_hours": "planned h",
+    "realised_hours": "realised h",
+    "band": "realised band",
+    "status": "status",
+}
+
+
+def _render(rows: list[WeekFigures], fmt: Format) -> str:
+    plain = [row.as_dict() for row in rows]
+    if fmt in (Format.json, Format.csv):
+        return render_rows(plain, WEEK_KEYS, fmt)
+    for row in plain:
+        row["band"] = band(row["realised_hours"])
+    summed = totals(rows)
+    counts = {s: sum(1 for r in rows if r.status == s) for s in ("met", "short", "exempt")}
+    total = {
+        "case_id": "total",
+        "week": f"{len(rows)} weeks",
+        **summed,
+        "band": "",
+        "status": ", ".join(f"{n} {s}" for s, n in counts.items()),
+    }
+    columns = [*WEEK_KEYS[:5], "band", "status"]
+    return render_rows([*plain, total], columns, fmt, HEADERS)

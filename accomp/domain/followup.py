@@ -1,0 +1,147 @@
+"""Rules of the counsellor's week: target changes, activity limits, allowance caps, contact cadence.
+
+Each rule takes plain data and returns a reason (a string) when the change is
+refused, or None when it is allowed; the commands turn reasons into errors.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from accomp.domain.dates import add_months
+from accomp.domain.hours import ZERO_TARGET_REASONS, contract_window, target_on
+
+MAX_HOURS_PER_ENTRY = 12.0
+MAX_HOURS_PER_DAY = 24.0
+MAX_WEEKLY_TARGET = 35.0
+
+
+def target_change_refusal(
+    case: dict[str, Any],
+    start: dt.date,
+    hours: float,
+    reason: str | None,
+    requested_on: dt.date | None,
+) -> str | None:
+    """Why a new weekly target from `start` is refused, or None.
+
+    The target may be 0 only for health, disability, invalidity or an isolated
+    parent (a parent alone without childcare for a child under 12), and only at
+    the person's request (its date). Any other lowering needs a reason and stays
+    above 0; raising needs none.
+    """
+    if not 0 <= hours <= MAX_WEEKLY_TARGET:
+        return f"--hours: {hours:g} is out of range (0 to {MAX_WEEKLY_TARGET:g})"
+    contract_start, _ = contract_window(case)
+    if start < contract_start:
+        return f"--from: {start} is before the enrolment start {contract_start}"
+    if hours == 0:
+        if reason not in ZERO_TARGET_REASONS:
+            return f"a target of 0 needs --reason {' | '.join(ZERO_TARGET_REASONS)}"
+        if requested_on is None:
+            return "a target of 0 needs --requested-on DATE (the date of the person's request)"
+        return None
+    current = target_on(case, start)
+    if hours < current and not (reason and reason.strip()):
+        return f"lowering the target from {current:g} h to {hours:g} h needs --reason"
+    return None
+
+
+def activity_refusal(case: dict[str, Any], day: dt.date, hours: float) -> str | None:
+    """Why an activity entry of `hours` on `day` is refused, or None."""
+    if not hours > 0:
+        return f"--hours: must be more than 0 (got {hours:g})"
+    if hours > MAX_HOURS_PER_ENTRY:
+        return f"--hours: {hours:g} is more than {MAX_HOURS_PER_ENTRY:g} in one entry"
+    already = sum(float(a["hours"]) for a in case["activities"] if a["date"] == day.isoformat())
+    if already + hours > MAX_HOURS_PER_DAY:
+        return (
+            f"--hours: {already:g} h are already recorded on {day}; "
+            f"{hours:g} more would exceed {MAX_HOURS_PER_DAY:g} h in one day"
+        )
+    return None
+
+
+@dataclass(frozen=True)
+class CapCheck:
+    """The allowance figures of one calendar year against the programme's cap."""
+
+    year: int
+    paid: float
+    new: float
+    cap: float | None
+
+    @property
+    def exceeded(self) -> bool:
+        return self.cap is not None and self.paid + self.new > self.cap + 1e-9
+
+    def describe(self) -> str:
+        return (
+            f"{self.paid:g} EUR already paid in {self.year} + {self.new:g} EUR = "
+            f"{self.paid + self.new:g} EUR, over the programme's yearly cap of {self.cap:g} EUR"
+        )
+
+
+def allowance_cap_check(
+    case: dict[str, Any], day: dt.date, amount: float, cap: float | None
+) -> CapCheck:
+    """The year's allowances with this new amount, against `cap` (None: no cap)."""
+    year = str(day.year)
+    paid = sum(float(a["amount"]) for a in case["allowances"] if a["date"].startswith(year))
+    return CapCheck(day.year, paid, amount, cap)
+
+
+# Contact cadence -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ContactDue:
+    """When the next contact of a case is due."""
+
+    case_id: str
+    referent: str
+    programme: str
+    last_contact: str | None
+    due: str
+    every_days: int
+    days_overdue: int
+
+
+def cadence_days(cadence: list[dict[str, Any]], start: dt.date, day: dt.date) -> int | None:
+    """The number of days between contacts that the cadence asks for on `day` (None: no cadence).
+
+    Rules apply in order: a rule with `until_month` holds until that many months
+    after the start, then the next rule holds.
+    """
+    for rule in cadence:
+        until = rule.get("until_month")
+        if until is None or day < add_months(start, until):
+            return int(rule["every_days"])
+    return None
+
+
+def next_contact(
+    case: dict[str, Any], cadence: list[dict[str, Any]], on: dt.date
+) -> ContactDue | None:
+    """When the next contact is due for an active case (None: no cadence, or not active on `on`)."""
+    start, end = contract_window(case)
+    if on < start or (case.get("exit") and end is not None and end < on):
+        return None
+    past = [c["date"] for c in case["contacts"] if c["date"] <= on.isoformat()]
+    last = max(past) if past else None
+    since = dt.date.fromisoformat(last) if last else start
+    every = cadence_days(cadence, start, since)
+    if every is None:
+        return None
+    due = since + dt.timedelta(days=every)
+    return ContactDue(
+        case_id=case["case_id"],
+        referent=case["enrolment"]["referent"],
+        programme=case["enrolment"]["programme"],
+        last_contact=last,
+        due=due.isoformat(),
+        every_days=every,
+        days_overdue=(on - due).days,
+    )

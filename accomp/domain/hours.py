@@ -1,0 +1,226 @@
+"""The weekly hours rule: target, planned and realised hours per ISO week.
+
+Pure functions over a plain case document (dates as ISO strings) and the
+store's settings. The rules, from the 2023 law and the 2025 référentiel:
+
+* Weeks are ISO weeks, Monday to Sunday. Working days are Monday to Friday.
+* The **target** of a week is the weekly target in force on each working day,
+  one fifth per day, counting only days inside the contract (start to exit, or
+  to the planned end) and outside justified absences. So a contract that starts
+  on a Wednesday with 15 h has a 9 h target that week, and a target change on a
+  Thursday splits the week by day.
+* The **planned** hours are the actions of the plan (of kinds that count) that
+  are not cancelled or abandoned: `hours_per_week` one fifth per working day of
+  the action inside the week and the contract, plus one-off actions (`hours`)
+  dated in the week.
+* The **realised** hours are the activity entries with status `done` (of kinds
+  that count) and, when the programme says so, the minutes of the contacts.
+* A week is `met` when realised ≥ target, else `short`; `exempt` when the
+  target is 0. A week that starts after the reference day (`on`) is not judged
+  on what was done: it is `upcoming`, or `planned-short` when the plan does not
+  reach the target.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Iterator
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from accomp.domain.dates import iso_week_label
+from accomp.domain.settings import Settings
+
+WORKING_DAYS = 5
+ONE_DAY = dt.timedelta(days=1)
+INACTIVE_ACTION_STATUSES = frozenset({"cancelled", "abandoned"})
+# The reasons for which the weekly target may be 0 (2023 law), at the person's request.
+ZERO_TARGET_REASONS = ("health", "disability", "invalidity", "isolated-parent")
+# The bands counsellors know from the CEJ portal: under 10 h, 10 to under 15 h, 15 h and more.
+BANDS = ((10.0, "under 10 h"), (15.0, "10 to under 15 h"), (float("inf"), "15 h and more"))
+
+WEEK_KEYS = ("case_id", "week", "target_hours", "planned_hours", "realised_hours", "status")
+
+
+@dataclass(frozen=True)
+class WeekFigures:
+    """One row of the weekly hours check."""
+
+    case_id: str
+    week: str
+    target_hours: float
+    planned_hours: float
+    realised_hours: float
+    status: str
+
+    def as_dict(self) -> dict[str, Any]:
+        """The row as plain data, with exactly the keys of WEEK_KEYS."""
+        return asdict(self)
+
+
+def _day(value: str | None) -> dt.date | None:
+    return dt.date.fromisoformat(value) if value else None
+
+
+def band(hours: float) -> str:
+    """The band of a number of realised hours."""
+    return next(label for limit, label in BANDS if hours < limit)
+
+
+def contract_window(case: dict[str, Any]) -> tuple[dt.date, dt.date | None]:
+    """First and last day of the support: start, then exit date, else planned end (None: open)."""
+    start = _day(case["enrolment"]["start"])
+    assert start is not None
+    exit_ = case.get("exit")
+    end = _day(exit_["date"]) if exit_ else _day(case["enrolment"].get("planned_end"))
+    return start, end
+
+
+def target_on(case: dict[str, Any], day: dt.date) -> float:
+    """The weekly target in force on `day`: the contract's, then the last change from that day."""
+    target = float(case["enrolment"]["weekly_target_hours"])
+    for change in sorted(case.get("target_changes", []), key=lambda c: c["from"]):
+        if _day(change["from"]) <= day:  # type: ignore[operator]
+            target = float(change["hours"])
+    return target
+
+
+def _absent(case: dict[str, Any], day: dt.date) -> bool:
+    iso = day.isoformat()
+    return any(a["from"] <= iso <= a["to"] for a in case.get("absences", []))
+
+
+def _inside(day: dt.date, start: dt.date, end: dt.date | None) -> bool:
+    return start <= day and (end is None or day <= end)
+
+
+def _working_days(monday: dt.date) -> Iterator[dt.date]:
+    for offset in range(WORKING_DAYS):
+        yield monday + dt.timedelta(days=offset)
+
+
+def week_target(case: dict[str, Any], monday: dt.date) -> float:
+    """The target of the week starting `monday` (see the module's rules)."""
+    start, end = contract_window(case)
+    return sum(
+        target_on(case, day) / WORKING_DAYS
+        for day in _working_days(monday)
+        if _inside(day, start, end) and not _absent(case, day)
+    )
+
+
+def counting_kinds(settings: Settings) -> frozenset[str]:
+    """The activity kinds whose hours count toward the weekly target."""
+    return frozenset(k for k, kind in settings.activity_kinds.items() if kind["counts"])
+
+
+def action_hours_on(action: dict[str, Any], day: dt.date) -> float:
+    """Hours an action plans on one day: a fifth of its weekly hours on working days, or its
+    one-off hours on its start date."""
+    start, end = _day(action["start"]), _day(action.get("end"))
+    assert start is not None
+    if action.get("hours_per_week"):
+        if day.weekday() < WORKING_DAYS and _inside(day, start, end):
+            return float(action["hours_per_week"]) / WORKING_DAYS
+        return 0.0
+    if action.get("hours") and day == start:
+        return float(action["hours"])
+    return 0.0
+
+
+def week_planned(case: dict[str, Any], monday: dt.date, kinds: frozenset[str]) -> float:
+    """Planned hours of the week: active actions of counting kinds, inside the contract."""
+    start, end = contract_window(case)
+    days = [monday + dt.timedelta(days=offset) for offset in range(7)]
+    return sum(
+        action_hours_on(action, day)
+        for action in case["plan"]["actions"]
+        if action["status"] not in INACTIVE_ACTION_STATUSES and action["kind"] in kinds
+        for day in days
+        if _inside(day, start, end)
+    )
+
+
+def week_realised(
+    case: dict[str, Any], monday: dt.date, kinds: frozenset[str], contacts_count: bool
+) -> float:
+    """Realised hours of the week: done activities of counting kinds, plus contacts if they count."""
+    first, last = monday.isoformat(), (monday + dt.timedelta(days=6)).isoformat()
+    hours = sum(
+        float(a["hours"])
+        for a in case["activities"]
+        if a["status"] == "done" and a["kind"] in kinds and first <= a["date"] <= last
+    )
+    if contacts_count:
+        hours += sum(c["minutes"] for c in case["contacts"] if first <= c["date"] <= last) / 60
+    return hours
+
+
+def status_of(target: float, planned: float, realised: float, upcoming: bool) -> str:
+    """met, short, exempt, upcoming or planned-short."""
+    if target == 0:
+        return "exempt"
+    if upcoming:
+        return "planned-short" if planned + 1e-9 < target else "upcoming"
+    return "met" if realised + 1e-9 >= target else "short"
+
+
+def contract_weeks(case: dict[str, Any], first: dt.date, last: dt.date) -> list[dt.date]:
+    """Mondays of the ISO weeks that overlap both the contract and the days first..last."""
+    start, end = contract_window(case)
+    low = max(start, first)
+    high = last if end is None else min(end, last)
+    if high < low:
+        return []
+    monday = low - dt.timedelta(days=low.weekday())
+    mondays = []
+    while monday <= high:
+        mondays.append(monday)
+        monday += dt.timedelta(days=7)
+    return mondays
+
+
+def weekly_figures(
+    case: dict[str, Any],
+    settings: Settings,
+    first: dt.date,
+    last: dt.date,
+    on: dt.date,
+) -> list[WeekFigures]:
+    """The hours check of one case for the weeks that overlap first..last and the contract."""
+    kinds = counting_kinds(settings)
+    programme = settings.programme(case["enrolment"]["programme"]) or {}
+    contacts_count = bool(programme.get("contacts_count_as_activity", True))
+    rows = []
+    for monday in contract_weeks(case, first, last):
+        target = week_target(case, monday)
+        planned = week_planned(case, monday, kinds)
+        realised = week_realised(case, monday, kinds, contacts_count)
+        rows.append(
+            WeekFigures(
+                case_id=case["case_id"],
+                week=iso_week_label(monday),
+                target_hours=round(target, 2),
+                planned_hours=round(planned, 2),
+                realised_hours=round(realised, 2),
+                status=status_of(target, planned, realised, upcoming=monday > on),
+            )
+        )
+    return rows
+
+
+def is_past_short(row: WeekFigures, on: dt.date) -> bool:
+    """A week that is over on `on` and was short (what --fail-on-short looks for)."""
+    year, week = row.week.split("-W")
+    sunday = dt.date.fromisocalendar(int(year), int(week), 7)
+    return row.status == "short" and sunday < on
+
+
+def totals(rows: Iterable[WeekFigures]) -> dict[str, float]:
+    """Sums of target, planned and realised hours over rows."""
+    rows = list(rows)
+    return {
+        "target_hours": round(sum(r.target_hours for r in rows), 2),
+        "planned_hours": round(sum(r.planned_hours for r in rows), 2),
+        "realised_hours": round(sum(r.realised_hours for r in rows), 2),
+    }
