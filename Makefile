@@ -28,6 +28,12 @@ demo: $(STAMP)
 	@echo
 	@echo "== accomp show 2026-DEM01 --format table"
 	@$(DEMO) show 2026-DEM01 --format table
+	@echo
+	@echo "== accomp hours check --week 2026-W46   (the weekly hours rule: met, short, exempt)"
+	@$(DEMO) hours check --week 2026-W46
+	@echo
+	@echo "== accomp contact due                   (the counsellors' worklist)"
+	@$(DEMO) contact due
 
 test: $(STAMP)
 	$(BIN)/ruff check accomp tests

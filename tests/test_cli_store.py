@@ -6,6 +6,7 @@ import json
 import os
 import stat
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -152,11 +153,19 @@ def test_enrol_without_a_terminal_never_prompts(store: Path, in_store: Invoke) -
 
 
 def test_enrol_on_a_terminal_prompts_for_missing_fields(store: Path) -> None:
-    """A real pseudo-terminal: the prompts appear and the answers make the case."""
+    """A real pseudo-terminal: each prompt appears, and the answers make the case."""
     import pty
+    import select
     import sys
 
-    answers = ["Quenouille", "2003-05-01", "F", "cej", "2026-09-07", "jdupont"]
+    dialogue = [
+        ("Family name", "Quenouille"),
+        ("Birth date (YYYY-MM-DD)", "2003-05-01"),
+        ("Sex (F, M, X)", "F"),
+        ("Programme", "cej"),
+        ("Start of the contract (YYYY-MM-DD)", "2026-09-07"),
+        ("Referent", "jdupont"),
+    ]
     pid, fd = pty.fork()
     if pid == 0:  # the child: accomp with a terminal as stdin
         os.execvp(
@@ -164,11 +173,29 @@ def test_enrol_on_a_terminal_prompts_for_missing_fields(store: Path) -> None:
             [sys.executable, "-m", "accomp", "--store", str(store), "enrol", "--given-name", "Zoé"],
         )
     output = b""
-    for answer in answers:
-        while b":" not in output.rsplit(b"\n", 1)[-1]:
-            output += os.read(fd, 1024)
+
+    def read_until(text: bytes, seconds: float = 20.0) -> None:
+        nonlocal output
+        deadline = time.monotonic() + seconds
+        while text not in output:
+            remaining = deadline - time.monotonic()
+            assert remaining > 0, f"no {text!r} in {output!r}"
+            ready, _, _ = select.select([fd], [], [], remaining)
+            if ready:
+                try:
+                    chunk = os.read(fd, 1024)
+                except OSError:  # the child has closed the terminal
+                    chunk = b""
+                assert chunk, f"the command ended before {text!r}: {output!r}"
+                output += chunk
+
+    for prompt, answer in dialogue:
+        read_until(prompt.encode() + b":")
+        output = output.split(prompt.encode() + b":", 1)[
+            1
+        ]  # look for the next prompt after this one
         os.write(fd, answer.encode() + b"\n")
-        output += os.read(fd, 1024)
+    rest = b""
     while True:
         try:
             chunk = os.read(fd, 1024)
@@ -176,11 +203,10 @@ def test_enrol_on_a_terminal_prompts_for_missing_fields(store: Path) -> None:
             break
         if not chunk:
             break
-        output += chunk
+        rest += chunk
     _, status = os.waitpid(pid, 0)
-    text = output.decode(errors="replace")
+    text = (output + rest).decode(errors="replace")
     assert os.waitstatus_to_exitcode(status) == 0, text
-    assert "Family name:" in text and "Referent:" in text
     case_id = text.strip().splitlines()[-1].strip()
     assert CASE_ID.match(case_id), text
     assert "family_name: Quenouille" in (store / f"{case_id}.yaml").read_text()

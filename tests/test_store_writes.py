@@ -139,9 +139,12 @@ def test_an_edit_that_would_make_the_file_invalid_writes_nothing(store: Path, en
     case_id = enrol()
     before = snapshot(store)
     opened = Store.open(store)
-    with pytest.raises(
-        InvalidDocument, match=rf"{case_id}: contacts\[0\]\.minutes: -5 is out of range"
-    ), opened.transaction("contact") as tx:
+    with (
+        pytest.raises(
+            InvalidDocument, match=rf"{case_id}: contacts\[0\]\.minutes: -5 is out of range"
+        ),
+        opened.transaction("contact") as tx,
+    ):
         document = tx.edit(case_id)
         yamlio.append(
             document["contacts"],

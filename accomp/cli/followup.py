@@ -1,4 +1,4 @@
-"""The counsellor's week: contacts, the action plan, activity, absences, target changes, allowances."""
+"""The counsellor's week: contacts, plan, activity, absences, target changes, allowances."""
 
 from __future__ import annotations
 
@@ -194,8 +194,8 @@ def objective_add(
         ident = _next_id("O", edit.before["plan"]["objectives"])
         yamlio.append(
             objectives,
-            {"id": ident, "text": text.strip(), "kind": kind, "target_date": target, "status": "open",
-             "agreed_on": agreed},
+            {"id": ident, "text": text.strip(), "kind": kind, "target_date": target,
+             "status": "open", "agreed_on": agreed},
         )  # fmt: skip
         edit.message = f"plan {edit.case_id}: objective {ident} added ({kind})"
     typer.echo(ident)
@@ -335,17 +335,17 @@ def plan_show(
     target = round(week_target(case, monday), 2)
     planned = round(sum(r["hours"] for r in rows), 2)
     if fmt is Format.json:
-        typer.echo(to_json({"case_id": case["case_id"], "week": week.upper(), "target_hours": target,
-                            "planned_hours": planned, "days": rows}), nl=False)  # fmt: skip
+        summary = {"case_id": case["case_id"], "week": week.upper(), "target_hours": target,
+                   "planned_hours": planned, "days": rows}  # fmt: skip
+        typer.echo(to_json(summary), nl=False)
         return
     typer.echo(
         render_rows(rows, ["date", "day", "action", "kind", "title", "hours"], fmt), nl=False
     )
     if fmt is not Format.csv:
         start, end = contract_window(case)
-        typer.echo(
-            f"\nplanned {planned:g} h, target {target:g} h for {week.upper()} (contract {start} to {end or 'open'})"
-        )
+        contract = f"contract {start} to {end or 'open'}"
+        typer.echo(f"\nplanned {planned:g} h, target {target:g} h for {week.upper()} ({contract})")
 
 
 # activity, absence, contract, allowance --------------------------------------

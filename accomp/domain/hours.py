@@ -144,7 +144,7 @@ def week_planned(case: dict[str, Any], monday: dt.date, kinds: frozenset[str]) -
 def week_realised(
     case: dict[str, Any], monday: dt.date, kinds: frozenset[str], contacts_count: bool
 ) -> float:
-    """Realised hours of the week: done activities of counting kinds, plus contacts if they count."""
+    """Realised hours of the week: done activities of counting kinds, and contacts if they count."""
     first, last = monday.isoformat(), (monday + dt.timedelta(days=6)).isoformat()
     hours = sum(
         float(a["hours"])
