@@ -485,3 +485,29 @@ def test_the_demo_store_has_met_short_and_exempt_weeks_and_a_worklist(cli: Invok
     assert {row["status"] for row in rows} == {"met", "short", "exempt"}
     due = json.loads(cli("--store", str(DEMO_STORE), "contact", "due", "--format", "json").stdout)
     assert due and all(row["days_overdue"] >= 0 for row in due)
+
+
+CHANGING_COMMANDS = [
+    ["contact", "log", "{id}", "--date", "2026-09-08", "--channel", "email", "--minutes", "5"],
+    ["plan", "objective", "add", "{id}", "--text", "Find a job"],
+    ["plan", "action", "add", "{id}", "--kind", "workshop", "--title", "CV", "--start", "2026-09-14", "--hours", "3"],
+    ["activity", "log", "{id}", "--date", "2026-09-14", "--hours", "3", "--kind", "workshop"],
+    ["absence", "add", "{id}", "--from", "2026-12-21", "--to", "2026-12-31", "--reason", "holiday"],
+    ["contract", "hours", "{id}", "--from", "2026-10-01", "--hours", "20"],
+    ["allowance", "add", "{id}", "--date", "2026-10-01", "--amount", "200", "--kind", "cej-allowance"],
+]
+
+
+@pytest.mark.parametrize("args", CHANGING_COMMANDS, ids=lambda a: " ".join(a[:2]))
+def test_every_changing_command_leaves_exactly_one_commit_naming_the_case(
+    store: Path, in_store: Invoke, case: str, args: list[str]
+) -> None:
+    before = commits(store)
+    result = in_store(*[a.format(id=case) for a in args])
+    assert result.exit_code == 0, result.stderr
+    after = commits(store)
+    assert after[1:] == before
+    assert after[0].startswith(f"{args[0]} {case}: ")
+    assert "Quenouille" not in after[0] and "Zoé" not in after[0]
+    assert git(store, "show", "--name-only", "--format=", "HEAD").split() == [f"{case}.yaml"]
+    assert git(store, "status", "--porcelain") == ""
