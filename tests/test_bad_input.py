@@ -178,3 +178,13 @@ def test_a_case_id_that_is_not_its_file_name_is_an_error(
     result = in_store("validate", str(path))
     assert result.exit_code == 1
     assert f"{case_id}.yaml:3:10: case_id: does not match the file name" in result.stdout
+
+
+def test_entries_dated_in_the_future_are_warnings(store: Path, enrol, in_store: Invoke) -> None:
+    case_id = enrol()
+    path = store / f"{case_id}.yaml"
+    _break(path, "contacts: []", "contacts:\n  - {date: 2027-01-05, channel: phone, minutes: 5}")
+    result = in_store("validate", "--all")
+    assert result.exit_code == 0  # a warning, not an error
+    assert f"{case_id}.yaml:40:12: contacts[0].date: warning: 2027-01-05 is in the future" in result.stdout
+    assert "0 error(s), 1 warning(s)" in result.stderr

@@ -490,11 +490,34 @@ def test_the_demo_store_has_met_short_and_exempt_weeks_and_a_worklist(cli: Invok
 CHANGING_COMMANDS = [
     ["contact", "log", "{id}", "--date", "2026-09-08", "--channel", "email", "--minutes", "5"],
     ["plan", "objective", "add", "{id}", "--text", "Find a job"],
-    ["plan", "action", "add", "{id}", "--kind", "workshop", "--title", "CV", "--start", "2026-09-14", "--hours", "3"],
+    [
+        "plan",
+        "action",
+        "add",
+        "{id}",
+        "--kind",
+        "workshop",
+        "--title",
+        "CV",
+        "--start",
+        "2026-09-14",
+        "--hours",
+        "3",
+    ],
     ["activity", "log", "{id}", "--date", "2026-09-14", "--hours", "3", "--kind", "workshop"],
     ["absence", "add", "{id}", "--from", "2026-12-21", "--to", "2026-12-31", "--reason", "holiday"],
     ["contract", "hours", "{id}", "--from", "2026-10-01", "--hours", "20"],
-    ["allowance", "add", "{id}", "--date", "2026-10-01", "--amount", "200", "--kind", "cej-allowance"],
+    [
+        "allowance",
+        "add",
+        "{id}",
+        "--date",
+        "2026-10-01",
+        "--amount",
+        "200",
+        "--kind",
+        "cej-allowance",
+    ],
 ]
 
 

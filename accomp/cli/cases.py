@@ -10,6 +10,7 @@ import typer
 from accomp.cli import app
 from accomp.cli.common import (
     AS_OPTION,
+    CASE_ARGUMENT,
     FORMAT_OPTION,
     NO_COMMIT_OPTION,
     after_write,
@@ -208,7 +209,7 @@ def _external_ids(values: list[str]) -> dict[str, str]:
 @app.command()
 def show(
     ctx: typer.Context,
-    case_id: str = typer.Argument(..., metavar="ID", help="The case id."),
+    case_id: str = CASE_ARGUMENT,
     fmt: ShowFormat = typer.Option("yaml", "--format", "-f", help="Output format."),
 ) -> None:
     """Show one case: the file as it is (yaml), its data (json), or readable tables."""

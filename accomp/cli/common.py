@@ -30,6 +30,7 @@ NO_COMMIT_OPTION = typer.Option(
     False, "--no-commit", help="Change the files but make no git commit."
 )
 FORMAT_OPTION = typer.Option(Format.table, "--format", "-f", help="Output format.")
+CASE_ARGUMENT = typer.Argument(..., metavar="ID", help="The case id (e.g. 2026-K7F3Q).")
 
 
 def today() -> dt.date:

@@ -11,6 +11,7 @@ import typer
 from accomp.cli import app
 from accomp.cli.common import (
     AS_OPTION,
+    CASE_ARGUMENT,
     FORMAT_OPTION,
     NO_COMMIT_OPTION,
     date_option,
@@ -67,6 +68,19 @@ def _clean_note(note: str | None) -> str | None:
     return text or None
 
 
+def _check_kind(kinds: dict[str, Any], kind: str) -> None:
+    if kind not in kinds:
+        raise UsageError(f"--kind: unknown activity kind {kind!r} (known: {', '.join(kinds)})")
+
+
+def _with_note(entry: dict[str, Any], note: str | None) -> dict[str, Any]:
+    """The entry, with its note when one was given (notes stay in the case, never in a commit)."""
+    text = _clean_note(note)
+    if text:
+        entry["note"] = text
+    return entry
+
+
 def _next_id(prefix: str, entries: list[dict[str, Any]]) -> str:
     numbers = [int(e["id"][1:]) for e in entries if str(e.get("id", "")).startswith(prefix)]
     return f"{prefix}{max(numbers, default=0) + 1}"
@@ -81,7 +95,7 @@ app.add_typer(contact_app, name="contact")
 @contact_app.command("log")
 def contact_log(
     ctx: typer.Context,
-    case_id: str = typer.Argument(..., metavar="ID", help="The case id."),
+    case_id: str = CASE_ARGUMENT,
     date: str = typer.Option(..., "--date", metavar=DATE, help="Day of the contact."),
     channel: Channel = typer.Option(..., help="How the contact happened."),
     minutes: int = typer.Option(..., min=0, max=720, help="Length in minutes."),
@@ -104,16 +118,14 @@ def contact_log(
             "mode": mode,
             "by": by or edit.before["enrolment"]["referent"],
         }
-        if _clean_note(note):
-            entry["note"] = _clean_note(note)
-        yamlio.append(edit.document["contacts"], entry)
+        yamlio.append(edit.document["contacts"], _with_note(entry, note))
         edit.message = f"contact {edit.case_id}: {channel}, {minutes} min on {day}"
 
 
 @contact_app.command("list")
 def contact_list(
     ctx: typer.Context,
-    case_id: str = typer.Argument(..., metavar="ID", help="The case id."),
+    case_id: str = CASE_ARGUMENT,
     fmt: Format = FORMAT_OPTION,
 ) -> None:
     """The contacts of one case, oldest first."""
@@ -172,7 +184,7 @@ plan_app.add_typer(action_app, name="action")
 @objective_app.command("add")
 def objective_add(
     ctx: typer.Context,
-    case_id: str = typer.Argument(..., metavar="ID", help="The case id."),
+    case_id: str = CASE_ARGUMENT,
     text: str = typer.Option(..., help="The objective, in the person's words if possible."),
     kind: ObjectiveKind = typer.Option("professional", help="professional or social."),
     target_date: str | None = typer.Option(None, metavar=DATE, help="When it should be reached."),
@@ -204,7 +216,7 @@ def objective_add(
 @action_app.command("add")
 def action_add(
     ctx: typer.Context,
-    case_id: str = typer.Argument(..., metavar="ID", help="The case id."),
+    case_id: str = CASE_ARGUMENT,
     kind: str = typer.Option(..., help="Activity kind from accomp.yaml (training, immersion, …)."),
     title: str = typer.Option(..., help="What the action is."),
     start: str = typer.Option(..., metavar=DATE, help="First day."),
@@ -234,9 +246,7 @@ def action_add(
     if not title.strip():
         raise UsageError("--title: must not be empty")
     with editing(ctx, case_id, as_, no_commit) as edit:
-        kinds = edit.store.settings.activity_kinds
-        if kind not in kinds:
-            raise UsageError(f"--kind: unknown activity kind {kind!r} (known: {', '.join(kinds)})")
+        _check_kind(edit.store.settings.activity_kinds, kind)
         edit.check_date("--start", first)
         objective_ids = [o["id"] for o in edit.before["plan"]["objectives"]]
         if objective and objective.upper() not in objective_ids:
@@ -263,7 +273,7 @@ def action_add(
 @action_app.command("status")
 def action_status(
     ctx: typer.Context,
-    case_id: str = typer.Argument(..., metavar="ID", help="The case id."),
+    case_id: str = CASE_ARGUMENT,
     action: str = typer.Argument(..., metavar="ACTION", help="The action id (A1, …)."),
     set_: ActionStatus = typer.Option(..., "--set", help="The new status."),
     date: str | None = typer.Option(None, metavar=DATE, help="Day of the change (default: today)."),
@@ -292,7 +302,7 @@ def action_status(
 @plan_app.command("show")
 def plan_show(
     ctx: typer.Context,
-    case_id: str = typer.Argument(..., metavar="ID", help="The case id."),
+    case_id: str = CASE_ARGUMENT,
     week: str | None = typer.Option(
         None, metavar="YYYY-Www", help="The programme of one week, day by day."
     ),
@@ -357,7 +367,7 @@ app.add_typer(activity_app, name="activity")
 @activity_app.command("log")
 def activity_log(
     ctx: typer.Context,
-    case_id: str = typer.Argument(..., metavar="ID", help="The case id."),
+    case_id: str = CASE_ARGUMENT,
     date: str = typer.Option(..., metavar=DATE, help="Day of the activity."),
     hours: float = typer.Option(..., help="Hours (more than 0, at most 12 in one entry)."),
     kind: str = typer.Option(..., help="Activity kind from accomp.yaml."),
@@ -373,9 +383,7 @@ def activity_log(
     day = _required_date("--date", date)
     hours = _finite("--hours", hours)
     with editing(ctx, case_id, as_, no_commit) as edit:
-        kinds = edit.store.settings.activity_kinds
-        if kind not in kinds:
-            raise UsageError(f"--kind: unknown activity kind {kind!r} (known: {', '.join(kinds)})")
+        _check_kind(edit.store.settings.activity_kinds, kind)
         edit.check_date("--date", day, past_only=True)
         refusal = activity_refusal(edit.before, day, hours)
         if refusal:
@@ -387,9 +395,7 @@ def activity_log(
                 raise UsageError(f"--action: no action {action} in case {edit.case_id}")
             entry["action"] = ident
         entry["status"] = status
-        if _clean_note(note):
-            entry["note"] = _clean_note(note)
-        yamlio.append(edit.document["activities"], entry)
+        yamlio.append(edit.document["activities"], _with_note(entry, note))
         edit.message = f"activity {edit.case_id}: {hours:g} h {kind} on {day} ({status})"
 
 
@@ -400,7 +406,7 @@ app.add_typer(absence_app, name="absence")
 @absence_app.command("add")
 def absence_add(
     ctx: typer.Context,
-    case_id: str = typer.Argument(..., metavar="ID", help="The case id."),
+    case_id: str = CASE_ARGUMENT,
     from_: str = typer.Option(..., "--from", metavar=DATE, help="First day."),
     to: str = typer.Option(..., metavar=DATE, help="Last day."),
     reason: AbsenceReason = typer.Option(..., help="Why."),
@@ -422,9 +428,7 @@ def absence_add(
         if overlap:
             raise UsageError(f"overlaps the absence {overlap[0]['from']} to {overlap[0]['to']}")
         entry: dict[str, Any] = {"from": first, "to": last, "reason": reason}
-        if _clean_note(note):
-            entry["note"] = _clean_note(note)
-        yamlio.append(edit.document["absences"], entry)
+        yamlio.append(edit.document["absences"], _with_note(entry, note))
         edit.message = f"absence {edit.case_id}: {reason} {first} to {last}"
 
 
@@ -435,7 +439,7 @@ app.add_typer(contract_app, name="contract")
 @contract_app.command("hours")
 def contract_hours(
     ctx: typer.Context,
-    case_id: str = typer.Argument(..., metavar="ID", help="The case id."),
+    case_id: str = CASE_ARGUMENT,
     from_: str = typer.Option(..., "--from", metavar=DATE, help="From this day."),
     hours: float = typer.Option(..., help="The new weekly target (0 to 35)."),
     reason: str | None = typer.Option(
@@ -473,7 +477,7 @@ app.add_typer(allowance_app, name="allowance")
 @allowance_app.command("add")
 def allowance_add(
     ctx: typer.Context,
-    case_id: str = typer.Argument(..., metavar="ID", help="The case id."),
+    case_id: str = CASE_ARGUMENT,
     date: str = typer.Option(..., metavar=DATE, help="Day of the payment."),
     amount: float = typer.Option(..., help="Amount in euros."),
     kind: str | None = typer.Option(None, help="Kind of allowance (e.g. cej-allowance)."),

@@ -8,7 +8,7 @@ from pathlib import Path
 import typer
 
 from accomp.cli import app
-from accomp.cli.common import AS_OPTION, FORMAT_OPTION, author, open_store
+from accomp.cli.common import AS_OPTION, CASE_ARGUMENT, FORMAT_OPTION, author, open_store
 from accomp.errors import EXIT_CHECK_FAILED, UsageError
 from accomp.render import Format, render_rows
 from accomp.store.init import create_store
@@ -95,7 +95,7 @@ def validate(
 @app.command()
 def history(
     ctx: typer.Context,
-    case_id: str = typer.Argument(..., metavar="ID", help="The case id."),
+    case_id: str = CASE_ARGUMENT,
     patch: bool = typer.Option(False, "--patch", "-p", help="Show what each commit changed."),
     fmt: Format = FORMAT_OPTION,
 ) -> None:

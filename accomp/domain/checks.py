@@ -30,7 +30,27 @@ def case_problems(case: dict[str, Any], settings: Settings, today: dt.date) -> l
     problems += _plan_problems(case)
     problems += _entry_problems(case, settings)
     problems += _exit_problems(case, settings)
+    problems += _future_problems(case, today)
     return sorted(set(problems))
+
+
+def _future_problems(case: dict[str, Any], today: dt.date) -> list[Problem]:
+    """What has happened cannot be dated after today (a typing mistake, most often)."""
+    iso = today.isoformat()
+    dated: list[tuple[tuple[str | int, ...], str]] = [
+        ((section, index, "date"), entry["date"])
+        for section in ("contacts", "allowances", "followups")
+        for index, entry in enumerate(case[section])
+    ]
+    dated += [
+        (("activities", index, "date"), activity["date"])
+        for index, activity in enumerate(case["activities"])
+        if activity["status"] == "done"
+    ]
+    if case.get("exit"):
+        dated.append((("exit", "date"), case["exit"]["date"]))
+    problems = [warning(path, f"{day} is in the future") for path, day in dated if day > iso]
+    return problems
 
 
 def birth_date_problem(birth: dt.date, start: dt.date, today: dt.date) -> str | None:
