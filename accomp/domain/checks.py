@@ -12,6 +12,7 @@ from typing import Any
 
 from accomp.domain.dates import add_months, age_on
 from accomp.domain.eligibility import eligibility_reasons
+from accomp.domain.outcomes import followup_situations, needs_months
 from accomp.domain.problems import Problem, error, warning
 from accomp.domain.settings import Settings
 
@@ -31,6 +32,10 @@ def case_problems(case: dict[str, Any], settings: Settings, today: dt.date) -> l
     problems += _entry_problems(case, settings)
     problems += _exit_problems(case, settings)
     problems += _future_problems(case, today)
+    limit = past_max_duration(case, settings, today)
+    if limit:
+        message = f"the support lasts past the programme's maximum of {limit} months"
+        problems.append(warning(("enrolment", "start"), message))
     return sorted(set(problems))
 
 
@@ -211,11 +216,29 @@ def _exit_problems(case: dict[str, Any], settings: Settings) -> list[Problem]:
             )
         if exit_["outcome"] not in settings.outcomes:
             problems.append(error(("exit", "outcome"), f"unknown outcome {exit_['outcome']!r}"))
+        elif needs_months(exit_["outcome"], settings) and exit_.get("contract_months") is None:
+            message = f"a {exit_['outcome']} exit needs the contract's months"
+            problems.append(warning(("exit", "contract_months"), message))
     elif case["followups"]:
         problems.append(error(("followups",), "a follow-up needs an exit"))
+    situations = followup_situations(settings)
     for index, followup in enumerate(case["followups"]):
+        where = ("followups", index)
         if exit_ and followup["date"] < exit_["date"]:
-            problems.append(
-                error(("followups", index, "date"), f"{followup['date']} is before the exit")
-            )
+            problems.append(error((*where, "date"), f"{followup['date']} is before the exit"))
+        if followup["situation"] not in situations:
+            message = f"unknown situation {followup['situation']!r}"
+            problems.append(error((*where, "situation"), message))
     return problems
+
+
+def past_max_duration(case: dict[str, Any], settings: Settings, day: dt.date) -> int | None:
+    """The programme's maximum in months, if the support lasts past it on `day` (or at its exit)."""
+    programme = settings.programme(case["enrolment"]["programme"]) or {}
+    limit = programme.get("max_duration_months")
+    if not limit:
+        return None
+    start = dt.date.fromisoformat(case["enrolment"]["start"])
+    exit_ = case.get("exit")
+    last = min(day, dt.date.fromisoformat(exit_["date"])) if exit_ else day
+    return int(limit) if last > add_months(start, int(limit)) else None

@@ -18,7 +18,7 @@ PROGRAMME_FIELD_DEFAULTS: dict[str, Any] = {
 }
 
 # Sections of accomp.yaml that, when present, replace the default section whole.
-SECTIONS = ("structure", "referents", "programmes", "activity_kinds", "outcomes")
+SECTIONS = ("structure", "referents", "programmes", "activity_kinds", "outcomes", "objectives")
 
 
 @dataclass(frozen=True)
@@ -40,6 +40,7 @@ class Settings:
         data["programmes"] = programmes
         data["referents"] = data["referents"] or []
         data["structure"] = data["structure"] or {"name": None}
+        data["objectives"] = data["objectives"] or {}
         return cls(data)
 
     @property
@@ -53,6 +54,14 @@ class Settings:
     @property
     def outcomes(self) -> dict[str, dict[str, Any]]:
         return self.data["outcomes"]
+
+    @property
+    def objectives(self) -> dict[str, float]:
+        return self.data["objectives"]
+
+    @property
+    def referents(self) -> list[dict[str, Any]]:
+        return self.data["referents"]
 
     @property
     def referent_ids(self) -> list[str]:
