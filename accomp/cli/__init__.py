@@ -81,7 +81,15 @@ def root(
 
 
 # Commands register themselves on `app` when their module is imported.
-from accomp.cli import cases, exits, followup, hours, store_commands  # noqa: E402,F401
+from accomp.cli import (  # noqa: E402,F401
+    cases,
+    exits,
+    export,
+    followup,
+    hours,
+    store_commands,
+    summary,
+)
 
 
 def main() -> None:

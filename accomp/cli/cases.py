@@ -16,6 +16,7 @@ from accomp.cli.common import (
     after_write,
     author,
     date_option,
+    editing,
     open_store,
 )
 from accomp.domain.checks import birth_date_problem
@@ -23,6 +24,7 @@ from accomp.domain.enrolment import EXTERNAL_ID_KINDS, NewCase, NotEligible, bui
 from accomp.errors import UsageError
 from accomp.render import Format, render_mapping, render_rows, to_json
 from accomp.resources import schema_choices
+from accomp.store import yamlio
 
 # The prompts `enrol` asks on a terminal for the required fields left out.
 REQUIRED_PROMPTS = {
@@ -351,3 +353,55 @@ def list_row(case: dict[str, Any]) -> dict[str, Any]:
         "status": "exited" if exit_ else "active",
         "exit_date": exit_["date"] if exit_ else None,
     }
+
+
+SEVERITIES = schema_choices("casefile", "diagnostic", "barriers", "[]", "severity")
+
+
+@app.command()
+def diagnostic(
+    ctx: typer.Context,
+    case_id: str = CASE_ARGUMENT,
+    date: str = typer.Option(..., metavar="YYYY-MM-DD", help="Day of the diagnostic."),
+    barrier: list[str] = typer.Option(
+        [], metavar="THEME[:SEVERITY]", help="A barrier, e.g. mobility:high (repeatable)."
+    ),
+    strength: list[str] = typer.Option([], help="A strength (repeatable)."),
+    note: str | None = typer.Option(None, help="A short note."),
+    as_: str | None = AS_OPTION,
+    no_commit: bool = NO_COMMIT_OPTION,
+) -> None:
+    """Record the socio-professional diagnostic: barriers by theme, strengths.
+
+    A new diagnostic replaces the previous one; git history keeps the old one.
+    """
+    themes = schema_choices("casefile", "diagnostic", "barriers", "[]", "theme")
+    barriers = []
+    for text in barrier:
+        theme, _, severity = text.partition(":")
+        if theme not in themes:
+            raise UsageError(f"--barrier: unknown theme {theme!r} (known: {', '.join(themes)})")
+        if severity and severity not in SEVERITIES:
+            raise UsageError(f"--barrier: severity must be one of {', '.join(SEVERITIES)}")
+        barriers.append({"theme": theme, "severity": severity or None})
+    if len({b["theme"] for b in barriers}) != len(barriers):
+        raise UsageError("--barrier: a theme is given twice")
+    day = date_option("--date", date)
+    assert day is not None
+    with editing(ctx, case_id, as_, no_commit) as edit:
+        # The diagnostic comes before the enrolment in the pathway: only a future date is wrong.
+        if day > edit.store.today:
+            raise UsageError(f"--date: {day} is in the future (today is {edit.store.today})")
+        strengths = [s.strip() for s in strength if s.strip()]
+        yamlio.set_key(
+            edit.document,
+            "diagnostic",
+            {
+                "date": day,
+                "barriers": barriers,
+                "strengths": strengths,
+                "note": (note or "").strip() or None,
+            },
+        )
+        themes_text = ", ".join(b["theme"] for b in barriers) or "no barrier"
+        edit.message = f"diagnostic {edit.case_id}: {themes_text}"

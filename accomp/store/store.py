@@ -29,6 +29,8 @@ SETTINGS_FILE = "accomp.yaml"
 DERIVED_DIR = ".accomp"  # git-ignored: locks, caches, the pseudonymisation key
 DEFAULT_STORE = "casefiles"
 STORE_ENV = "ACCOMP_STORE"
+PSEUDONYM_KEY = "pseudonym.key"  # in DERIVED_DIR: never committed
+KEY_BYTES = 32
 SCHEMA_MODELINE = "yaml-language-server: $schema={ref}"
 
 
@@ -270,6 +272,31 @@ class Store:
         from accomp.resources import schema_dir
 
         return str(schema_dir() / "casefile.schema.json")
+
+    def pseudonym_key(self) -> bytes:
+        """The store's secret key for pseudonyms, created on first use in the git-ignored folder."""
+        path = self.root / DERIVED_DIR / PSEUDONYM_KEY
+        files.make_private_dir(path.parent)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, files.FILE_MODE)
+        except FileExistsError:
+            key = path.read_bytes()
+            if len(key) != KEY_BYTES:
+                raise StoreError(f"{display_path(path)} is not a pseudonymisation key") from None
+            return key
+        key = os.urandom(KEY_BYTES)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(key)
+            handle.flush()
+            os.fsync(handle.fileno())
+        return key
+
+    def write_output(self, path: Path, data: bytes) -> None:
+        """Write an export or a report outside the store, atomically and private to its owner."""
+        try:
+            files.atomic_write(path, data)
+        except OSError as exc:
+            raise StoreError(f"{display_path(path)}: cannot write ({exc.strerror})") from None
 
     # -- git ---------------------------------------------------------------
 

@@ -1,0 +1,300 @@
+"""`accomp summary`: the cohort's figures for funders, and the FSE+ indicators."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Literal
+
+import typer
+
+from accomp.cli import app
+from accomp.cli.common import date_option, open_store
+from accomp.domain.fse import COLUMNS, fse_indicators
+from accomp.domain.summary import GROUPINGS, group_key, summarise
+from accomp.errors import UsageError
+from accomp.render import Format, render_mapping, render_rows, to_json
+
+GroupBy = Literal[GROUPINGS]  # type: ignore[valid-type]
+Indicators = Literal["fse"]
+
+
+@app.command()
+def summary(
+    ctx: typer.Context,
+    from_: str | None = typer.Option(
+        None, "--from", metavar="YYYY-MM-DD", help="First day of the period."
+    ),
+    to: str | None = typer.Option(None, metavar="YYYY-MM-DD", help="Last day of the period."),
+    year: int | None = typer.Option(
+        None, min=1900, max=2199, help="A calendar year as the period."
+    ),
+    programme: str | None = typer.Option(None, help="Only this programme."),
+    referent: str | None = typer.Option(None, help="Only this referent's cases."),
+    modality: str | None = typer.Option(None, help="Only this modality (individual, club)."),
+    by: GroupBy | None = typer.Option(
+        None, help="One summary per programme, referent, modality, …"
+    ),
+    indicators: Indicators | None = typer.Option(
+        None, help="fse: the FSE+ participant indicators."
+    ),
+    show_missing: bool = typer.Option(
+        False, "--show-missing", help="With --indicators: list unknowns."
+    ),
+    fmt: Format = typer.Option(Format.table, "--format", "-f", help="Output format."),
+) -> None:
+    """The figures of the cases enrolled in a period (default: this year up to today).
+
+    Counts, exits by outcome and category, shares of the cohort, weekly hours,
+    contacts, allowances, durations, caseloads and the funder's objectives.
+    Names never appear: only counts, rates and referent ids.
+    """
+    store = open_store(ctx)
+    first, last = _period(from_, to, year, store.today)
+    cases = []
+    for record in store.iter_cases():
+        if record.document is None:
+            raise UsageError(
+                f"{record.errors[0].render()} (fix it first: a summary needs every case)"
+            )
+        case = record.document
+        enrolment = case["enrolment"]
+        if programme and enrolment["programme"] != programme:
+            continue
+        if referent and enrolment["referent"] != referent:
+            continue
+        if modality and enrolment["modality"] != modality:
+            continue
+        cases.append(case)
+    settings = store.settings
+    if indicators == "fse":
+        result = fse_indicators(cases, settings, first, last, store.today)
+        typer.echo(_render_fse(result, fmt, show_missing, first, last), nl=False)
+        return
+    if by:
+        groups: dict[str, list[dict[str, Any]]] = {}
+        for case in cases:
+            groups.setdefault(group_key(case, by), []).append(case)
+        results = {
+            name: summarise(members, settings, first, last, store.today)
+            for name, members in sorted(groups.items())
+        }
+        typer.echo(_render_groups(results, by, fmt, first, last), nl=False)
+        return
+    result = summarise(cases, settings, first, last, store.today)
+    typer.echo(
+        _render_summary(result, fmt, first, last, settings.data["structure"].get("name")), nl=False
+    )
+
+
+def _period(
+    from_: str | None, to: str | None, year: int | None, today: dt.date
+) -> tuple[dt.date, dt.date]:
+    if year is not None and (from_ or to):
+        raise UsageError("give --year or --from/--to, not both")
+    if year is not None:
+        return dt.date(year, 1, 1), dt.date(year, 12, 31)
+    first = date_option("--from", from_) or dt.date(today.year, 1, 1)
+    last = date_option("--to", to) or today
+    if last < first:
+        raise UsageError(f"--to: {last} is before --from {first}")
+    return first, last
+
+
+# Rendering ---------------------------------------------------------------------
+
+
+def flatten(data: Any, prefix: str = "") -> list[tuple[str, Any]]:
+    """Nested summary data as (dotted.key, value) pairs, for CSV."""
+    if isinstance(data, dict):
+        pairs: list[tuple[str, Any]] = []
+        for key, value in data.items():
+            pairs += flatten(value, f"{prefix}.{key}" if prefix else str(key))
+        return pairs
+    return [(prefix, data)]
+
+
+def _percent(value: float) -> str:
+    return f"{value * 100:.1f} %"
+
+
+def _share(part: int, whole: int) -> str:
+    return _percent(part / whole) if whole else "-"
+
+
+def _render_summary(
+    s: dict[str, Any], fmt: Format, first: dt.date, last: dt.date, name: str | None
+) -> str:
+    if fmt is Format.json:
+        return to_json(s)
+    if fmt is Format.csv:
+        return render_rows(
+            [{"indicator": k, "value": v} for k, v in flatten(s)], ["indicator", "value"], fmt
+        )
+    title = f"Summary {first} to {last}" + (f", {name}" if name else "")
+    exits = s["exits"]
+    parts = [
+        render_mapping(
+            title,
+            [
+                ("cases enrolled in the period", s["cases"]),
+                ("entries (started in the period)", s["entries"]),
+                ("active at the end of the period", s["active"]),
+                ("exits in the period", exits["total"]),
+                ("durable employment rate (of exits)", _percent(s["durable_employment_rate"])),
+                ("positive exit rate (of exits)", _percent(s["positive_exit_rate"])),
+            ],
+            fmt,
+        ),
+        render_mapping(
+            "Exits by category",
+            [(k, f"{v}  ({_share(v, exits['total'])})") for k, v in exits["by_category"].items()]
+            + [(f"  {k}", v) for k, v in exits["by_outcome"].items()],
+            fmt,
+        ),
+        render_mapping(
+            "The cohort (shares of the cases)",
+            [(k.replace("_", " "), _percent(v)) for k, v in s["shares"].items()],
+            fmt,
+        ),
+        render_mapping(
+            "By programme, modality, referent",
+            [(f"programme {k}", v) for k, v in s["by_programme"].items()]
+            + [(f"modality {k}", v) for k, v in s["by_modality"].items()]
+            + [(f"referent {k}", v) for k, v in s["by_referent"].items()],
+            fmt,
+        ),
+        render_mapping(
+            "Weekly hours (weeks inside the period, exempt weeks apart)",
+            [
+                ("weeks judged", s["hours"]["weeks_judged"]),
+                ("weeks met", s["hours"]["weeks_met"]),
+                ("compliance rate", _percent(s["hours"]["compliance_rate"])),
+                ("median realised hours a week", s["hours"]["median_realised_hours"]),
+            ],
+            fmt,
+        ),
+        render_mapping(
+            "Contacts",
+            [
+                ("total", s["contacts"]["total"]),
+                ("per case per month", s["contacts"]["per_case_per_month"]),
+                ("cases whose cadence was respected", _percent(s["contacts"]["cadence_respected"])),
+            ]
+            + [(f"  {k}", v) for k, v in s["contacts"]["by_channel"].items()],
+            fmt,
+        ),
+        render_mapping(
+            "Allowances and durations",
+            [
+                ("allowances paid (EUR)", s["allowances"]["total"]),
+                ("beneficiaries", s["allowances"]["beneficiaries"]),
+                ("median months of support (exits)", s["durations"]["median_months"]),
+                ("cases past their programme's maximum", s["durations"]["past_max_duration"]),
+            ],
+            fmt,
+        ),
+    ]
+    caseload = [
+        {
+            "referent": k,
+            "active cases": v["cases"],
+            "limit": v["limit"],
+            "over": "OVER" if v["over_limit"] else "",
+        }
+        for k, v in s["caseload"].items()
+    ]
+    parts.append(
+        _titled(
+            "Caseload per referent", caseload, ["referent", "active cases", "limit", "over"], fmt
+        )
+    )
+    objectives = [
+        {"objective": k, "achieved": _show(k, v["achieved"]), "target": _show(k, v["target"]),
+         "reached": "yes" if v["reached"] else "no"}
+        for k, v in s["objectives"].items()
+    ]  # fmt: skip
+    if objectives:
+        parts.append(
+            _titled("Objectives", objectives, ["objective", "achieved", "target", "reached"], fmt)
+        )
+    return "\n".join(parts)
+
+
+def _show(name: str, value: float) -> str:
+    is_rate = "rate" in name or name.startswith("shares.") or name.endswith("respected")
+    return _percent(value) if is_rate else f"{value:g}"
+
+
+def _titled(title: str, rows: list[dict[str, Any]], columns: list[str], fmt: Format) -> str:
+    heading = f"## {title}\n\n" if fmt is Format.markdown else f"{title}\n{'-' * len(title)}\n"
+    return heading + render_rows(rows, columns, fmt)
+
+
+# The figures compared side by side in `--by` tables.
+GROUP_FIGURES = [
+    ("cases", lambda s: s["cases"]),
+    ("entries", lambda s: s["entries"]),
+    ("active", lambda s: s["active"]),
+    ("exits", lambda s: s["exits"]["total"]),
+    ("durable employment", lambda s: _percent(s["durable_employment_rate"])),
+    ("positive exits", lambda s: _percent(s["positive_exit_rate"])),
+    ("QPV", lambda s: _percent(s["shares"]["qpv"])),
+    ("no qualification", lambda s: _percent(s["shares"]["no_qualification"])),
+    ("women", lambda s: _percent(s["shares"]["women"])),
+    ("weeks met", lambda s: _percent(s["hours"]["compliance_rate"])),
+    ("contacts per case a month", lambda s: s["contacts"]["per_case_per_month"]),
+    ("allowances (EUR)", lambda s: s["allowances"]["total"]),
+]
+
+
+def _render_groups(
+    results: dict[str, dict[str, Any]], by: str, fmt: Format, first: dt.date, last: dt.date
+) -> str:
+    if fmt is Format.json:
+        return to_json(results)
+    if fmt is Format.csv:
+        rows = [
+            {by: name, "indicator": k, "value": v}
+            for name, s in results.items()
+            for k, v in flatten(s)
+        ]
+        return render_rows(rows, [by, "indicator", "value"], fmt)
+    rows = [
+        {"figure": label, **{name: get(s) for name, s in results.items()}}
+        for label, get in GROUP_FIGURES
+    ]
+    return _titled(f"Summary {first} to {last} by {by}", rows, ["figure", *results], fmt)
+
+
+FSE_TITLES = {
+    "entry": "FSE+ participants at entry (entered in the period)",
+    "exit": "FSE+ results at exit (exits of the period, within 4 weeks)",
+    "six_months": "FSE+ results six months after the exit",
+}
+
+
+def _render_fse(
+    result: dict[str, Any], fmt: Format, show_missing: bool, first: dt.date, last: dt.date
+) -> str:
+    if not show_missing:
+        result = {k: v for k, v in result.items() if k != "missing"}
+    if fmt is Format.json:
+        return to_json(result)
+    rows = [
+        {"when": when, "indicator": name, **counts}
+        for when in ("entry", "exit", "six_months")
+        for name, counts in result[when].items()
+    ]
+    if fmt is Format.csv:
+        return render_rows(rows, ["when", "indicator", *COLUMNS], fmt)
+    parts = [
+        _titled(
+            FSE_TITLES[when], [r for r in rows if r["when"] == when], ["indicator", *COLUMNS], fmt
+        )
+        for when in ("entry", "exit", "six_months")
+    ]
+    if show_missing:
+        parts.append(
+            _titled("Missing data", result["missing"], ["case_id", "indicator", "field"], fmt)
+        )
+    return f"Period {first} to {last}\n\n" + "\n".join(parts)
