@@ -34,6 +34,9 @@ demo: $(STAMP)
 	@echo
 	@echo "== accomp contact due                   (the counsellors' worklist)"
 	@$(DEMO) contact due
+	@echo
+	@echo "== accomp summary                        (the coordinator's figures for funders)"
+	@$(DEMO) summary
 
 test: $(STAMP)
 	$(BIN)/ruff check accomp tests

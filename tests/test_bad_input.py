@@ -186,5 +186,8 @@ def test_entries_dated_in_the_future_are_warnings(store: Path, enrol, in_store: 
     _break(path, "contacts: []", "contacts:\n  - {date: 2027-01-05, channel: phone, minutes: 5}")
     result = in_store("validate", "--all")
     assert result.exit_code == 0  # a warning, not an error
-    assert f"{case_id}.yaml:40:12: contacts[0].date: warning: 2027-01-05 is in the future" in result.stdout
+    assert (
+        f"{case_id}.yaml:40:12: contacts[0].date: warning: 2027-01-05 is in the future"
+        in result.stdout
+    )
     assert "0 error(s), 1 warning(s)" in result.stderr
