@@ -191,3 +191,18 @@ def test_entries_dated_in_the_future_are_warnings(store: Path, enrol, in_store: 
         in result.stdout
     )
     assert "0 error(s), 1 warning(s)" in result.stderr
+
+
+def test_an_invalid_case_is_never_skipped_silently(store: Path, enrol, in_store: Invoke) -> None:
+    good, bad = enrol(), enrol()
+    _break(store / f"{bad}.yaml", "sex: F\n", "sex: [F\n")
+    for args in (["list"], ["hours", "check"], ["contact", "due"]):
+        result = in_store(*args)
+        assert result.exit_code == 0, args
+        assert good in result.stdout and bad not in result.stdout
+        assert f"skipped {bad}.yaml" in result.stderr and "1 invalid case file(s) skipped" in result.stderr
+    for args in (["summary"], ["export", "cases"]):
+        result = in_store(*args)
+        assert result.exit_code == 2, args
+        line = assert_one_line_error(result.stderr)
+        assert f"{bad}.yaml:" in line and "these figures need every case" in line

@@ -18,6 +18,7 @@ from accomp.cli.common import (
     date_option,
     editing,
     open_store,
+    valid_cases,
 )
 from accomp.domain.checks import birth_date_problem
 from accomp.domain.enrolment import EXTERNAL_ID_KINDS, NewCase, NotEligible, build_case
@@ -317,13 +318,8 @@ def list_cases(
         raise UsageError("--active and --exited exclude each other")
     store = open_store(ctx)
     rows = []
-    skipped = 0
-    for record in store.iter_cases():
-        if record.document is None:
-            skipped += 1
-            typer.echo(f"accomp: skipped {record.path.name}: {record.errors[0].render()}", err=True)
-            continue
-        row = list_row(record.document)
+    for case in valid_cases(store, strict=False):
+        row = list_row(case)
         if programme and row["programme"] != programme:
             continue
         if referent and row["referent"] != referent:
@@ -332,10 +328,6 @@ def list_cases(
             continue
         rows.append(row)
     typer.echo(render_rows(rows, LIST_COLUMNS, fmt), nl=False)
-    if skipped:
-        typer.echo(
-            f"accomp: {skipped} invalid case file(s) skipped; see `accomp validate`", err=True
-        )
 
 
 def list_row(case: dict[str, Any]) -> dict[str, Any]:

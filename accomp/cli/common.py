@@ -147,3 +147,27 @@ def sub_app(help_text: str) -> typer.Typer:
         rich_markup_mode=None,
         context_settings={"help_option_names": ["-h", "--help"]},
     )
+
+
+def valid_cases(store: Store, strict: bool) -> list[dict[str, Any]]:
+    """Every valid case of the store, through the cohort read path.
+
+    An invalid case file is never skipped silently: figures (`strict`) refuse to
+    be computed without it; worklists name it on stderr and go on.
+    """
+    cases = []
+    skipped = 0
+    for record in store.iter_cases():
+        if record.document is not None:
+            cases.append(record.document)
+            continue
+        first = record.errors[0].render()
+        if strict:
+            raise UsageError(f"{first} (fix it first: these figures need every case)")
+        skipped += 1
+        typer.echo(f"accomp: skipped {record.path.name}: {first}", err=True)
+    if skipped:
+        typer.echo(
+            f"accomp: {skipped} invalid case file(s) skipped; see `accomp validate`", err=True
+        )
+    return cases

@@ -8,7 +8,7 @@ from typing import Literal
 import typer
 
 from accomp.cli import app
-from accomp.cli.common import open_store
+from accomp.cli.common import open_store, valid_cases
 from accomp.errors import UsageError
 from accomp.export import export_rows, xlsx_bytes
 from accomp.render import Format, render_rows
@@ -37,13 +37,7 @@ def export(
     store = open_store(ctx)
     if fmt == "xlsx" and out is None:
         raise UsageError("--format xlsx needs --out FILE")
-    cases = []
-    for record in store.iter_cases():
-        if record.document is None:
-            raise UsageError(
-                f"{record.errors[0].render()} (fix it first: an export needs every case)"
-            )
-        cases.append(record.document)
+    cases = valid_cases(store, strict=True)
     key = store.pseudonym_key() if pseudonymise else None
     rows, columns = export_rows(what, cases, store.settings, store.today, key)
     if fmt == "xlsx":

@@ -18,6 +18,7 @@ from accomp.cli.common import (
     editing,
     open_store,
     sub_app,
+    valid_cases,
 )
 from accomp.domain.dates import parse_iso_week
 from accomp.domain.followup import (
@@ -148,10 +149,7 @@ def contact_due(
     day = date_option("--on", on) or store.today
     settings = store.settings
     rows = []
-    for record in store.iter_cases():
-        case = record.document
-        if case is None:
-            continue
+    for case in valid_cases(store, strict=False):
         if referent and case["enrolment"]["referent"] != referent:
             continue
         programme = settings.programme(case["enrolment"]["programme"]) or {}

@@ -7,7 +7,7 @@ import datetime as dt
 import typer
 
 from accomp.cli import app
-from accomp.cli.common import FORMAT_OPTION, date_option, open_store, sub_app
+from accomp.cli.common import FORMAT_OPTION, date_option, open_store, sub_app, valid_cases
 from accomp.domain.dates import parse_iso_week
 from accomp.domain.hours import WEEK_KEYS, WeekFigures, band, is_past_short, totals, weekly_figures
 from accomp.errors import EXIT_CHECK_FAILED, UsageError
@@ -48,7 +48,7 @@ def hours_check(
     if case_ids:
         cases = [store.read_case(store.resolve_id(typed)) for typed in case_ids]
     else:
-        cases = [record.document for record in store.iter_cases() if record.document is not None]
+        cases = valid_cases(store, strict=False)
     rows: list[WeekFigures] = []
     for case in sorted(cases, key=lambda c: c["case_id"]):
         if referent and case["enrolment"]["referent"] != referent:

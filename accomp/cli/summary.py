@@ -8,7 +8,7 @@ from typing import Any, Literal
 import typer
 
 from accomp.cli import app
-from accomp.cli.common import date_option, open_store
+from accomp.cli.common import date_option, open_store, valid_cases
 from accomp.domain.fse import COLUMNS, fse_indicators
 from accomp.domain.summary import GROUPINGS, group_key, summarise
 from accomp.errors import UsageError
@@ -51,12 +51,7 @@ def summary(
     store = open_store(ctx)
     first, last = _period(from_, to, year, store.today)
     cases = []
-    for record in store.iter_cases():
-        if record.document is None:
-            raise UsageError(
-                f"{record.errors[0].render()} (fix it first: a summary needs every case)"
-            )
-        case = record.document
+    for case in valid_cases(store, strict=True):
         enrolment = case["enrolment"]
         if programme and enrolment["programme"] != programme:
             continue
