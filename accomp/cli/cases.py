@@ -15,9 +15,11 @@ from accomp.cli.common import (
     NO_COMMIT_OPTION,
     after_write,
     author,
+    clean_note,
     date_option,
     editing,
     open_store,
+    required_date,
     valid_cases,
 )
 from accomp.domain.checks import birth_date_problem
@@ -378,8 +380,7 @@ def diagnostic(
         barriers.append({"theme": theme, "severity": severity or None})
     if len({b["theme"] for b in barriers}) != len(barriers):
         raise UsageError("--barrier: a theme is given twice")
-    day = date_option("--date", date)
-    assert day is not None
+    day = required_date("--date", date)
     with editing(ctx, case_id, as_, no_commit) as edit:
         # The diagnostic comes before the enrolment in the pathway: only a future date is wrong.
         if day > edit.store.today:
@@ -392,7 +393,7 @@ def diagnostic(
                 "date": day,
                 "barriers": barriers,
                 "strengths": strengths,
-                "note": (note or "").strip() or None,
+                "note": clean_note(note),
             },
         )
         themes_text = ", ".join(b["theme"] for b in barriers) or "no barrier"

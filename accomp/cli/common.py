@@ -71,6 +71,31 @@ def date_option(option: str, value: str | None, sensitive: bool = False) -> dt.d
         raise UsageError(f"{option}: {exc}") from None
 
 
+def required_date(option: str, value: str) -> dt.date:
+    """Parse the value of a required date option."""
+    day = date_option(option, value)
+    assert day is not None  # typer makes the option required
+    return day
+
+
+def clean_note(note: str | None) -> str | None:
+    """A note as typed, stripped; None when empty; UsageError on control characters."""
+    if note is None:
+        return None
+    text = note.strip()
+    if not text.isprintable():
+        raise UsageError("--note: contains control characters")
+    return text or None
+
+
+def with_note(entry: dict[str, Any], note: str | None) -> dict[str, Any]:
+    """The entry, with its note when one was given (notes stay in the case, never in a commit)."""
+    text = clean_note(note)
+    if text:
+        entry["note"] = text
+    return entry
+
+
 def author(as_option: str | None) -> str | None:
     """The author of commits: --as, else $ACCOMP_USER, else None (git's own setting)."""
     return as_option or os.environ.get(USER_ENV) or None

@@ -7,7 +7,14 @@ from typing import Any
 import typer
 
 from accomp.cli import app
-from accomp.cli.common import AS_OPTION, CASE_ARGUMENT, NO_COMMIT_OPTION, date_option, editing
+from accomp.cli.common import (
+    AS_OPTION,
+    CASE_ARGUMENT,
+    NO_COMMIT_OPTION,
+    editing,
+    required_date,
+    with_note,
+)
 from accomp.domain.outcomes import exit_category, followup_situations, needs_months
 from accomp.errors import UsageError
 from accomp.store import yamlio
@@ -28,8 +35,7 @@ def exit_case(
     no_commit: bool = NO_COMMIT_OPTION,
 ) -> None:
     """Close a case with its outcome."""
-    day = date_option("--date", date)
-    assert day is not None
+    day = required_date("--date", date)
     with editing(ctx, case_id, as_, no_commit) as edit:
         settings = edit.store.settings
         if outcome not in settings.outcomes:
@@ -50,9 +56,7 @@ def exit_case(
         if contract_months is not None:
             whole = contract_months.is_integer()
             entry["contract_months"] = int(contract_months) if whole else contract_months
-        if note and note.strip():
-            entry["note"] = note.strip()
-        yamlio.set_key(edit.document, "exit", entry)
+        yamlio.set_key(edit.document, "exit", with_note(entry, note))
         category = exit_category({"outcome": outcome, "contract_months": contract_months}, settings)
         edit.message = f"exit {edit.case_id}: {outcome} on {day} ({category})"
 
@@ -70,8 +74,7 @@ def followup(
     no_commit: bool = NO_COMMIT_OPTION,
 ) -> None:
     """Record the situation after the exit (six months later for most funders)."""
-    day = date_option("--date", date)
-    assert day is not None
+    day = required_date("--date", date)
     with editing(ctx, case_id, as_, no_commit) as edit:
         exit_ = edit.before.get("exit")
         if not exit_:
@@ -85,9 +88,7 @@ def followup(
             raise UsageError(f"--date: {day} is before the exit {exit_['date']}")
         edit.check_date("--date", day, past_only=True)
         entry: dict[str, Any] = {"date": day, "situation": situation}
-        if note and note.strip():
-            entry["note"] = note.strip()
-        yamlio.append(edit.document["followups"], entry)
+        yamlio.append(edit.document["followups"], with_note(entry, note))
         edit.message = f"followup {edit.case_id}: {situation} on {day}"
 
 

@@ -17,8 +17,10 @@ from accomp.cli.common import (
     date_option,
     editing,
     open_store,
+    required_date,
     sub_app,
     valid_cases,
+    with_note,
 )
 from accomp.domain.dates import parse_iso_week
 from accomp.domain.followup import (
@@ -48,38 +50,15 @@ AbsenceReason = _choices("absences", "[]", "reason")
 DATE = "YYYY-MM-DD"
 
 
-def _required_date(option: str, value: str) -> dt.date:
-    day = date_option(option, value)
-    assert day is not None
-    return day
-
-
 def _finite(option: str, value: float) -> float:
     if math.isnan(value) or math.isinf(value):
         raise UsageError(f"{option}: must be a number")
     return value
 
 
-def _clean_note(note: str | None) -> str | None:
-    if note is None:
-        return None
-    text = note.strip()
-    if not text.isprintable():
-        raise UsageError("--note: contains control characters")
-    return text or None
-
-
 def _check_kind(kinds: dict[str, Any], kind: str) -> None:
     if kind not in kinds:
         raise UsageError(f"--kind: unknown activity kind {kind!r} (known: {', '.join(kinds)})")
-
-
-def _with_note(entry: dict[str, Any], note: str | None) -> dict[str, Any]:
-    """The entry, with its note when one was given (notes stay in the case, never in a commit)."""
-    text = _clean_note(note)
-    if text:
-        entry["note"] = text
-    return entry
 
 
 def _next_id(prefix: str, entries: list[dict[str, Any]]) -> str:
@@ -109,7 +88,7 @@ def contact_log(
     no_commit: bool = NO_COMMIT_OPTION,
 ) -> None:
     """Record a contact with the person."""
-    day = _required_date("--date", date)
+    day = required_date("--date", date)
     with editing(ctx, case_id, as_, no_commit) as edit:
         edit.check_date("--date", day, past_only=True)
         entry = {
@@ -119,7 +98,7 @@ def contact_log(
             "mode": mode,
             "by": by or edit.before["enrolment"]["referent"],
         }
-        yamlio.append(edit.document["contacts"], _with_note(entry, note))
+        yamlio.append(edit.document["contacts"], with_note(entry, note))
         edit.message = f"contact {edit.case_id}: {channel}, {minutes} min on {day}"
 
 
@@ -229,7 +208,7 @@ def action_add(
     no_commit: bool = NO_COMMIT_OPTION,
 ) -> None:
     """Add an action to the plan; prints its id (A1, A2, …)."""
-    first = _required_date("--start", start)
+    first = required_date("--start", start)
     last = date_option("--end", end)
     if hours_per_week is not None and hours is not None:
         raise UsageError("give --hours-per-week or --hours, not both")
@@ -378,7 +357,7 @@ def activity_log(
     no_commit: bool = NO_COMMIT_OPTION,
 ) -> None:
     """Record realised activity (or an absence from a planned one)."""
-    day = _required_date("--date", date)
+    day = required_date("--date", date)
     hours = _finite("--hours", hours)
     with editing(ctx, case_id, as_, no_commit) as edit:
         _check_kind(edit.store.settings.activity_kinds, kind)
@@ -393,7 +372,7 @@ def activity_log(
                 raise UsageError(f"--action: no action {action} in case {edit.case_id}")
             entry["action"] = ident
         entry["status"] = status
-        yamlio.append(edit.document["activities"], _with_note(entry, note))
+        yamlio.append(edit.document["activities"], with_note(entry, note))
         edit.message = f"activity {edit.case_id}: {hours:g} h {kind} on {day} ({status})"
 
 
@@ -413,7 +392,7 @@ def absence_add(
     no_commit: bool = NO_COMMIT_OPTION,
 ) -> None:
     """Record a justified absence (sick leave, holiday agreed in the contract, …)."""
-    first, last = _required_date("--from", from_), _required_date("--to", to)
+    first, last = required_date("--from", from_), required_date("--to", to)
     if last < first:
         raise UsageError(f"--to: {last} is before --from {first}")
     with editing(ctx, case_id, as_, no_commit) as edit:
@@ -426,7 +405,7 @@ def absence_add(
         if overlap:
             raise UsageError(f"overlaps the absence {overlap[0]['from']} to {overlap[0]['to']}")
         entry: dict[str, Any] = {"from": first, "to": last, "reason": reason}
-        yamlio.append(edit.document["absences"], _with_note(entry, note))
+        yamlio.append(edit.document["absences"], with_note(entry, note))
         edit.message = f"absence {edit.case_id}: {reason} {first} to {last}"
 
 
@@ -450,7 +429,7 @@ def contract_hours(
     no_commit: bool = NO_COMMIT_OPTION,
 ) -> None:
     """Change the weekly target hours from a day."""
-    first = _required_date("--from", from_)
+    first = required_date("--from", from_)
     requested = date_option("--requested-on", requested_on)
     hours = _finite("--hours", hours)
     with editing(ctx, case_id, as_, no_commit) as edit:
@@ -485,7 +464,7 @@ def allowance_add(
     no_commit: bool = NO_COMMIT_OPTION,
 ) -> None:
     """Record an allowance payment; refused over the programme's yearly cap unless forced."""
-    day = _required_date("--date", date)
+    day = required_date("--date", date)
     amount = _finite("--amount", amount)
     if not 0 < amount <= 100000:
         raise UsageError("--amount: must be more than 0 and at most 100000")
