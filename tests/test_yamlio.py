@@ -126,3 +126,42 @@ def test_what_the_edit_path_writes_both_paths_read_back_the_same(document: dict)
     text = yamlio.dump_round_trip(yamlio.to_round_trip(document))
     fast, round_trip = both_paths(text)
     assert fast == round_trip == yamlio.to_plain(document)
+
+
+# The two validators agree -----------------------------------------------------
+
+MUTATIONS = {
+    "impossible date": lambda d: d["enrolment"].__setitem__("start", "2026-02-30"),
+    "compact date": lambda d: d["enrolment"].__setitem__("start", "20260907"),
+    "unknown field": lambda d: d["identity"].__setitem__("shoe_size", 42),
+    "wrong type": lambda d: d["enrolment"].__setitem__("weekly_target_hours", "15"),
+    "bool for a number": lambda d: d["enrolment"].__setitem__("weekly_target_hours", True),
+    "bad nullable date": lambda d: d["enrolment"].__setitem__("planned_end", "2026-13-01"),
+    "schema version": lambda d: d.__setitem__("schema_version", 2),
+    "missing section": lambda d: d.pop("contacts"),
+    "duplicate benefit": lambda d: d["situation"].__setitem__("benefits", ["rsa", "rsa"]),
+    "enum": lambda d: d["identity"].__setitem__("sex", "female"),
+    "bad case id": lambda d: d.__setitem__("case_id", "../etc"),
+    "negative hours": lambda d: d["activities"].append({"date": "2026-11-09", "hours": -1, "kind": "x", "status": "done"}),
+    "email without at": lambda d: d["identity"].__setitem__("email", "nobody"),
+    "qualification 9": lambda d: d["situation"].__setitem__("qualification_level", 9),
+    "extra key in contact": lambda d: d["contacts"].append({"date": "2026-11-09", "channel": "phone", "minutes": 5, "x": 1}),
+}
+
+
+@pytest.mark.parametrize("mutation", sorted(MUTATIONS))
+def test_the_fast_gate_and_jsonschema_agree_on_invalid_documents(mutation: str) -> None:
+    import copy
+
+    from jsonschema import Draft202012Validator, FormatChecker
+
+    from accomp.resources import load_schema
+    from accomp.store.schema import is_valid
+
+    document = yamlio.load_fast((DEMO_STORE / "2026-DEM01.yaml").read_text())
+    full = Draft202012Validator(load_schema("casefile"), format_checker=FormatChecker())
+    assert is_valid(document, "casefile") and full.is_valid(document)
+    broken = copy.deepcopy(document)
+    MUTATIONS[mutation](broken)
+    assert not full.is_valid(broken)
+    assert not is_valid(broken, "casefile")

@@ -1,9 +1,16 @@
-"""JSON Schema validation of case files and settings, with messages people can act on."""
+"""JSON Schema validation of case files and settings, with messages people can act on.
+
+Two validators, one schema: fastjsonschema (compiled, about 1 ms a case file)
+decides valid or not; jsonschema (about 5 ms, but it lists every error with its
+path) runs only on the documents the gate refuses. A test proves both agree.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import re
+from collections.abc import Callable
 from typing import Any
 
 from accomp.domain.problems import Problem
@@ -23,8 +30,39 @@ def _validator(name: str) -> Any:
 _UNEXPECTED = re.compile(r"\('([^']*)'(?:, '([^']*)')* (?:was|were) unexpected\)")
 
 
+def _is_date(value: str) -> bool:
+    try:
+        dt.date.fromisoformat(value)
+    except ValueError:
+        return False
+    return len(value) == 10  # fromisoformat also takes 20260107
+
+
+@functools.cache
+def _gate(name: str) -> Callable[[Any], Any]:
+    """The compiled validator of a schema (formats checked as jsonschema checks them)."""
+    import fastjsonschema
+
+    return fastjsonschema.compile(
+        load_schema(name), formats={"date": _is_date, "email": lambda value: "@" in value}
+    )
+
+
+def is_valid(document: Any, name: str) -> bool:
+    """Whether `document` is valid against the schema (the fast gate only)."""
+    from fastjsonschema import JsonSchemaException
+
+    try:
+        _gate(name)(document)
+    except JsonSchemaException:
+        return False
+    return True
+
+
 def schema_problems(document: Any, name: str) -> list[Problem]:
     """Every schema error of `document` against `schemas/<name>.schema.json`, sorted by place."""
+    if is_valid(document, name):
+        return []
     problems: list[Problem] = []
     for err in _validator(name).iter_errors(document):
         problems.extend(_to_problems(err))
