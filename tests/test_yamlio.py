@@ -165,3 +165,16 @@ def test_the_fast_gate_and_jsonschema_agree_on_invalid_documents(mutation: str) 
     MUTATIONS[mutation](broken)
     assert not full.is_valid(broken)
     assert not is_valid(broken, "casefile")
+
+
+def test_validating_leaves_the_loaded_schemas_untouched() -> None:
+    import copy
+    import json
+
+    from accomp.resources import load_schema, schema_dir
+    from accomp.store.schema import is_valid, schema_problems
+
+    before = copy.deepcopy(load_schema("casefile"))
+    is_valid({}, "casefile")
+    schema_problems({}, "casefile")
+    assert load_schema("casefile") == before == json.loads((schema_dir() / "casefile.schema.json").read_text())

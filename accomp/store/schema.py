@@ -7,6 +7,7 @@ path) runs only on the documents the gate refuses. A test proves both agree.
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import functools
 import re
@@ -43,8 +44,10 @@ def _gate(name: str) -> Callable[[Any], Any]:
     """The compiled validator of a schema (formats checked as jsonschema checks them)."""
     import fastjsonschema
 
+    # compile() rewrites the $refs of the schema it is given: give it its own copy.
     return fastjsonschema.compile(
-        load_schema(name), formats={"date": _is_date, "email": lambda value: "@" in value}
+        copy.deepcopy(load_schema(name)),
+        formats={"date": _is_date, "email": lambda value: "@" in value},
     )
 
 
