@@ -42,5 +42,15 @@ class InvalidDocument(AccompError):
     """A case file or settings file does not parse or does not validate."""
 
 
+class DocumentRefused(InvalidDocument):
+    """A document a command was about to write does not validate: nothing is written."""
+
+    def __init__(self, case_id: str, field: str, problem: str) -> None:
+        super().__init__(f"{case_id}: {field}: {problem}; nothing was written")
+        self.case_id = case_id
+        self.field = field
+        self.problem = problem
+
+
 class LockBusy(AccompError):
     """Another command holds the lock of a case."""

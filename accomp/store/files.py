@@ -76,11 +76,14 @@ def remove_stale_temp_files(folder: Path, older_than_seconds: float = 60.0) -> i
 
 
 @contextlib.contextmanager
-def locked(lock_path: Path, what: str, timeout: float = 10.0) -> Iterator[None]:
-    """Hold an exclusive lock on `lock_path` for the duration of the block.
+def locked(
+    lock_path: Path, what: str, timeout: float = 10.0, shared: bool = False
+) -> Iterator[None]:
+    """Hold a lock on `lock_path` for the duration of the block: exclusive, or `shared`.
 
     `what` names the thing locked in the error message (a case id, never a name).
     """
+    mode = fcntl.LOCK_SH if shared else fcntl.LOCK_EX
     make_private_dir(lock_path.parent)
     fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, FILE_MODE)
     try:
@@ -88,7 +91,7 @@ def locked(lock_path: Path, what: str, timeout: float = 10.0) -> Iterator[None]:
         delay = 0.005
         while True:
             try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                fcntl.flock(fd, mode | fcntl.LOCK_NB)
                 break
             except OSError as exc:
                 if exc.errno not in (errno.EAGAIN, errno.EACCES):
@@ -100,9 +103,9 @@ def locked(lock_path: Path, what: str, timeout: float = 10.0) -> Iterator[None]:
                     ) from None
                 time.sleep(delay)
                 delay = min(delay * 2, 0.1)
-        # Who holds it, for a person looking at a stuck store.
-        os.ftruncate(fd, 0)
-        os.write(fd, f"{os.getpid()}\n".encode())
+        if not shared:  # who holds it, for a person looking at a stuck store
+            os.ftruncate(fd, 0)
+            os.write(fd, f"{os.getpid()}\n".encode())
         yield
     finally:
         os.close(fd)  # closing the descriptor releases the flock

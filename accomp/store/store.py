@@ -21,8 +21,8 @@ from accomp.domain.checks import case_problems
 from accomp.domain.ids import CASE_ID, new_case_id, normalise_case_id
 from accomp.domain.problems import Problem
 from accomp.domain.settings import Settings
-from accomp.errors import CaseNotFound, InvalidDocument, StoreError, UsageError
-from accomp.store import files, git, yamlio
+from accomp.errors import CaseNotFound, DocumentRefused, InvalidDocument, StoreError, UsageError
+from accomp.store import files, git, journal, yamlio
 from accomp.store.schema import schema_problems
 
 SETTINGS_FILE = "accomp.yaml"
@@ -150,7 +150,9 @@ class Store:
                 f"no store at {display_path(root)}: {SETTINGS_FILE} not found "
                 "(create one with `accomp init DIR`, or give --store DIR)"
             )
-        return cls(root, today)
+        store = cls(root, today)
+        store.recover()
+        return store
 
     @property
     def settings_path(self) -> Path:
@@ -321,12 +323,71 @@ class Store:
         """
         files.remove_stale_temp_files(self.root)
         with contextlib.ExitStack() as locks:
+            # Shared: many single-case commands at once, but none during a batch (an import).
+            locks.enter_context(self._store_lock(shared=True))
             tx = Transaction(self, message, locks)
             yield tx
             written = tx.write_all()
             tx.committed = (
                 self._commit(written, tx.message, author) if commit and written else False
             )
+
+    @contextlib.contextmanager
+    def batch(
+        self, author: str | None = None, commit: bool = True, dry_run: bool = False
+    ) -> Iterator[Batch]:
+        """Change many case files as one: all of them land, or none (see store/journal.py).
+
+        The store is locked exclusively for the whole batch. Documents are
+        validated and staged one by one, so memory does not grow with the batch.
+        A batch that raises, or that the caller abandons, writes nothing.
+        """
+        with self._store_lock(shared=False, timeout=60.0):
+            folder = None if dry_run else journal.new_staging_folder(self._journal_root)
+            batch = Batch(self, folder)
+            try:
+                yield batch
+            except BaseException:
+                if folder is not None:
+                    journal.discard(folder)
+                raise
+            if folder is None:
+                return
+            if batch.abandoned or not batch.names:
+                journal.discard(folder)
+                return
+            manifest = journal.Manifest(batch.names, batch.message, author, commit)
+            journal.decide(folder, manifest)
+            batch.committed = self._finish_batch(folder, manifest)
+
+    @property
+    def _journal_root(self) -> Path:
+        return self.root / DERIVED_DIR / "journal"
+
+    def _finish_batch(self, folder: Path, manifest: journal.Manifest) -> bool:
+        targets = journal.apply(folder, self.root, manifest)
+        committed = False
+        if manifest.commit:
+            committed = self._commit(targets, manifest.message, manifest.author)
+        journal.discard(folder)
+        return committed
+
+    def recover(self) -> None:
+        """Finish the decided batches a killed command left, and drop the undecided ones."""
+        if not journal.pending(self._journal_root):  # one stat: the usual case
+            return
+        with self._store_lock(shared=False, timeout=60.0):
+            for folder in journal.pending(self._journal_root):
+                manifest = journal.read_manifest(folder)
+                if manifest is None:
+                    journal.discard(folder)
+                else:
+                    self._finish_batch(folder, manifest)
+
+    def _store_lock(self, shared: bool, timeout: float = 10.0) -> Any:
+        what = "the store" if shared else "the store (for a batch)"
+        lock = self.root / DERIVED_DIR / "locks" / "store.lock"
+        return files.locked(lock, what, timeout, shared)
 
     def _commit(self, paths: list[Path], message: str, author: str | None) -> bool:
         if self.repo is None:
@@ -393,9 +454,7 @@ class Transaction:
                 break
         else:
             raise StoreError("could not reserve a new case id")
-        ordered = {"schema_version": 1, "case_id": case_id, **document}
-        rt = yamlio.to_round_trip(ordered)
-        rt.yaml_set_start_comment(SCHEMA_MODELINE.format(ref=self.store.schema_ref()))
+        rt = new_case_document(self.store, case_id, document)
         self._edits[case_id] = _Edit(case_id, self.store.case_path(case_id), None, rt, None)
         return case_id
 
@@ -419,6 +478,96 @@ class Transaction:
         for path, data in pending:
             files.atomic_write(path, data)
         return [path for path, _ in pending]
+
+
+def checked_text(store: Store, path: Path, document: Any, original: str | None) -> str | None:
+    """The text of a changed document, validated (schema and domain rules); None if unchanged.
+
+    Raises DocumentRefused naming the first error: nothing may be written then.
+    """
+    text = yamlio.dump_round_trip(document, like=original)
+    if text == original:
+        return None
+    _, problems = check_text(path, text, "casefile", store.settings, store.today)
+    errors = [p.problem for p in problems if p.problem.severity == "error"]
+    if errors:
+        raise DocumentRefused(path.stem, errors[0].field, errors[0].message)
+    return text
+
+
+def new_case_document(store: Store, case_id: str, document: dict[str, Any]) -> Any:
+    """The round-trip document of a new case: modeline, schema version and case id first."""
+    rt = yamlio.to_round_trip({"schema_version": 1, "case_id": case_id, **document})
+    rt.yaml_set_start_comment(SCHEMA_MODELINE.format(ref=store.schema_ref()))
+    return rt
+
+
+class Batch:
+    """The cases one batch (an import) creates and changes; see Store.batch."""
+
+    def __init__(self, store: Store, folder: Path | None) -> None:
+        self.store = store
+        self.message = "batch"
+        self.names: list[str] = []
+        self.abandoned = False
+        self.committed = False
+        self._folder = folder  # None: a dry run, nothing is staged
+        self._texts: dict[str, str] = {}  # a dry run keeps what it would have staged
+        self._schema_ref = store.schema_ref()
+
+    def abandon(self) -> None:
+        """Write nothing of this batch."""
+        self.abandoned = True
+
+    def create(self, year: int, document: dict[str, Any]) -> str:
+        """Validate and stage a new case; returns its new id. DocumentRefused if invalid."""
+        while True:
+            case_id = self.store.new_case_id(year)
+            if f"{case_id}.yaml" not in self.names and case_id not in self._texts:
+                break
+        rt = new_case_document(self.store, case_id, document)
+        text = checked_text(self.store, self.store.case_path(case_id), rt, None)
+        assert text is not None
+        self._stage(case_id, text)
+        return case_id
+
+    def current(self, case_id: str) -> tuple[str, dict[str, Any]]:
+        """The text and plain data of a case as this batch sees it (staged or on disk)."""
+        name = f"{case_id}.yaml"
+        if case_id in self._texts:
+            text = self._texts[case_id]
+        elif self._folder is not None and name in self.names:
+            text = (self._folder / name).read_text(encoding="utf-8")
+        else:
+            text = self.store.read_text(case_id)
+        document, problems = check_text(
+            self.store.case_path(case_id), text, "casefile", self.store.settings, self.store.today
+        )
+        if document is None:
+            raise InvalidDocument(
+                _first_error([p for p in problems if p.problem.severity == "error"])
+            )
+        return text, document
+
+    def stage_edit(self, case_id: str, text: str, document: Any) -> bool:
+        """Validate and stage a changed case (round-trip `document` loaded from `text`).
+
+        Returns False when the document did not change. DocumentRefused if invalid.
+        """
+        changed = checked_text(self.store, self.store.case_path(case_id), document, text)
+        if changed is None:
+            return False
+        self._stage(case_id, changed)
+        return True
+
+    def _stage(self, case_id: str, text: str) -> None:
+        name = f"{case_id}.yaml"
+        if self._folder is None:
+            self._texts[case_id] = text
+        else:
+            journal.stage(self._folder, name, text.encode("utf-8"))
+        if name not in self.names:
+            self.names.append(name)
 
 
 def _first_error(errors: list[LocatedProblem]) -> str:
