@@ -462,19 +462,9 @@ class Transaction:
         """Validate every changed document, then write them; returns the paths written."""
         pending: list[tuple[Path, bytes]] = []
         for edit in self._edits.values():
-            text = yamlio.dump_round_trip(edit.document, like=edit.original)
-            if text == edit.original:
-                continue
-            _, problems = check_text(
-                edit.path, text, "casefile", self.store.settings, self.store.today
-            )
-            errors = [p for p in problems if p.problem.severity == "error"]
-            if errors:
-                first = errors[0].problem
-                raise InvalidDocument(
-                    f"{edit.case_id}: {first.field}: {first.message}; nothing was written"
-                )
-            pending.append((edit.path, text.encode("utf-8")))
+            text = checked_text(self.store, edit.path, edit.document, edit.original)
+            if text is not None:
+                pending.append((edit.path, text.encode("utf-8")))
         for path, data in pending:
             files.atomic_write(path, data)
         return [path for path, _ in pending]
