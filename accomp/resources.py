@@ -29,9 +29,14 @@ def load_schema(name: str) -> dict[str, Any]:
         return json.load(handle)
 
 
+def package_text(relative: str) -> str:
+    """A text file shipped inside the package."""
+    return (_PACKAGE / relative).read_text(encoding="utf-8")
+
+
 def defaults_text() -> str:
     """The commented default settings file that `accomp init` writes as accomp.yaml."""
-    return (_PACKAGE / "defaults.yaml").read_text(encoding="utf-8")
+    return package_text("defaults.yaml")
 
 
 def schema_choices(name: str, *path: str) -> list[str]:

@@ -87,6 +87,7 @@ from accomp.cli import (  # noqa: E402,F401
     export,
     followup,
     hours,
+    imports,
     store_commands,
     summary,
 )

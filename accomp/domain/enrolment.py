@@ -30,6 +30,7 @@ class NewCase:
     weekly_target_hours: float | None = None
     phone: str | None = None
     email: str | None = None
+    address_line: str | None = None
     postcode: str | None = None
     city: str | None = None
     external_ids: dict[str, str] = field(default_factory=dict)
@@ -64,8 +65,8 @@ def build_case(new: NewCase, settings: Settings, today: dt.date) -> dict[str, An
         target = programme["weekly_target_hours"]
     external = {EXTERNAL_ID_KINDS[k]: v for k, v in sorted(new.external_ids.items())}
     address = None
-    if new.postcode or new.city:
-        address = {"line": None, "postcode": new.postcode, "city": new.city}
+    if new.address_line or new.postcode or new.city:
+        address = {"line": new.address_line, "postcode": new.postcode, "city": new.city}
     return {
         "identity": {
             "given_name": new.given_name,

@@ -509,6 +509,11 @@ class Batch:
         """Write nothing of this batch."""
         self.abandoned = True
 
+    @property
+    def staging(self) -> bool:
+        """Whether this batch will write (False: a dry run)."""
+        return self._folder is not None
+
     def create(self, year: int, document: dict[str, Any]) -> str:
         """Validate and stage a new case; returns its new id. DocumentRefused if invalid."""
         while True:
