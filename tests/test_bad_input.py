@@ -200,7 +200,10 @@ def test_an_invalid_case_is_never_skipped_silently(store: Path, enrol, in_store:
         result = in_store(*args)
         assert result.exit_code == 0, args
         assert good in result.stdout and bad not in result.stdout
-        assert f"skipped {bad}.yaml" in result.stderr and "1 invalid case file(s) skipped" in result.stderr
+        assert (
+            f"skipped {bad}.yaml" in result.stderr
+            and "1 invalid case file(s) skipped" in result.stderr
+        )
     for args in (["summary"], ["export", "cases"]):
         result = in_store(*args)
         assert result.exit_code == 2, args

@@ -142,10 +142,14 @@ MUTATIONS = {
     "duplicate benefit": lambda d: d["situation"].__setitem__("benefits", ["rsa", "rsa"]),
     "enum": lambda d: d["identity"].__setitem__("sex", "female"),
     "bad case id": lambda d: d.__setitem__("case_id", "../etc"),
-    "negative hours": lambda d: d["activities"].append({"date": "2026-11-09", "hours": -1, "kind": "x", "status": "done"}),
+    "negative hours": lambda d: d["activities"].append(
+        {"date": "2026-11-09", "hours": -1, "kind": "x", "status": "done"}
+    ),
     "email without at": lambda d: d["identity"].__setitem__("email", "nobody"),
     "qualification 9": lambda d: d["situation"].__setitem__("qualification_level", 9),
-    "extra key in contact": lambda d: d["contacts"].append({"date": "2026-11-09", "channel": "phone", "minutes": 5, "x": 1}),
+    "extra key in contact": lambda d: d["contacts"].append(
+        {"date": "2026-11-09", "channel": "phone", "minutes": 5, "x": 1}
+    ),
 }
 
 
@@ -177,4 +181,8 @@ def test_validating_leaves_the_loaded_schemas_untouched() -> None:
     before = copy.deepcopy(load_schema("casefile"))
     is_valid({}, "casefile")
     schema_problems({}, "casefile")
-    assert load_schema("casefile") == before == json.loads((schema_dir() / "casefile.schema.json").read_text())
+    assert (
+        load_schema("casefile")
+        == before
+        == json.loads((schema_dir() / "casefile.schema.json").read_text())
+    )

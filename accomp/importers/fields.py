@@ -17,6 +17,13 @@ from accomp.domain.dates import EARLIEST, LATEST
 from accomp.resources import schema_choices
 
 
+class UncomputedFormula:
+    """A workbook's formula cell that was never computed: accomp does not evaluate formulas."""
+
+    def __str__(self) -> str:
+        return "a formula"
+
+
 @dataclass(frozen=True)
 class Field:
     """One field an import fills: its name (the command option's), type and choices."""
@@ -130,6 +137,10 @@ def parse_cell(value: Any, field: Field, date_format: str | None = None,
     """
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
+    if isinstance(value, UncomputedFormula):
+        raise ValueError(
+            "is a formula with no computed value (open and save the file in a spreadsheet)"
+        )
     if table is not None:
         folded = {fold(str(k)): v for k, v in table.items()}
         key = fold(str(value))

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from accomp.errors import UsageError
+from accomp.importers.fields import UncomputedFormula
 
 DELIMITERS = ",;\t|"
 SNIFF_BYTES = 64 * 1024
@@ -148,7 +149,9 @@ def _check_header(name: str, header: list[str]) -> None:
 # XLSX ------------------------------------------------------------------------
 
 
-def _cell(value: Any) -> Any:
+def _cell(value: Any, formula: Any) -> Any:
+    if value is None and isinstance(formula, str) and formula.startswith("="):
+        return UncomputedFormula()
     if isinstance(value, dt.datetime):
         return value.date() if value.time() == dt.time(0) else value
     return value
@@ -160,8 +163,10 @@ def _open_xlsx(path: Path, sheet: str | None) -> Table:
     from openpyxl import load_workbook  # heavy: only when an xlsx is imported
 
     try:
-        # data_only: a formula cell gives its last computed value; nothing is ever evaluated.
+        # data_only: a formula cell gives the value the spreadsheet last computed; the
+        # formulas view only tells a formula never computed from an empty cell.
         book = load_workbook(path, read_only=True, data_only=True)
+        formulas = load_workbook(path, read_only=True, data_only=False)
     except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
         raise UsageError(
             f"{path.name}: not a readable .xlsx workbook ({type(exc).__name__})"
@@ -181,9 +186,13 @@ def _open_xlsx(path: Path, sheet: str | None) -> Table:
     _check_header(path.name, header)
     total = (worksheet.max_row - 1) if worksheet.max_row else None
 
+    formula_sheet = formulas[worksheet.title]
+
     def reader() -> Iterator[tuple[int, list[Any]]]:
-        for line, values in enumerate(worksheet.iter_rows(min_row=2, values_only=True), start=2):
-            cells = [_cell(v) for v in values]
+        values_rows = worksheet.iter_rows(min_row=2, values_only=True)
+        formula_rows = formula_sheet.iter_rows(min_row=2, values_only=True)
+        for line, (values, raw) in enumerate(zip(values_rows, formula_rows, strict=False), start=2):
+            cells = [_cell(v, f) for v, f in zip(values, raw, strict=False)]
             while len(cells) > len(header) and cells[-1] in (None, ""):
                 cells.pop()
             yield line, cells
