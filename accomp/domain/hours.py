@@ -78,16 +78,7 @@ def contract_window(case: dict[str, Any]) -> tuple[dt.date, dt.date | None]:
 
 def target_on(case: dict[str, Any], day: dt.date) -> float:
     """The weekly target in force on `day`: the contract's, then the last change from that day."""
-    target = float(case["enrolment"]["weekly_target_hours"])
-    for change in sorted(case.get("target_changes", []), key=lambda c: c["from"]):
-        if _day(change["from"]) <= day:  # type: ignore[operator]
-            target = float(change["hours"])
-    return target
-
-
-def _absent(case: dict[str, Any], day: dt.date) -> bool:
-    iso = day.isoformat()
-    return any(a["from"] <= iso <= a["to"] for a in case.get("absences", []))
+    return TargetCalendar(case).target_on(day)
 
 
 def _inside(day: dt.date, start: dt.date, end: dt.date | None) -> bool:
@@ -99,14 +90,46 @@ def _working_days(monday: dt.date) -> Iterator[dt.date]:
         yield monday + dt.timedelta(days=offset)
 
 
+class TargetCalendar:
+    """A case's contract window, target changes and absences, read once for many weeks."""
+
+    def __init__(self, case: dict[str, Any]) -> None:
+        self.start, self.end = contract_window(case)
+        self.base = float(case["enrolment"]["weekly_target_hours"])
+        self.changes = sorted(
+            (dt.date.fromisoformat(c["from"]), float(c["hours"]))
+            for c in case.get("target_changes", [])
+        )
+        self.absences = [
+            (dt.date.fromisoformat(a["from"]), dt.date.fromisoformat(a["to"]))
+            for a in case.get("absences", [])
+        ]
+
+    def target_on(self, day: dt.date) -> float:
+        target = self.base
+        for first, hours in self.changes:
+            if first <= day:
+                target = hours
+        return target
+
+    def week_target(self, monday: dt.date) -> float:
+        friday = monday + dt.timedelta(days=WORKING_DAYS - 1)
+        whole_week = self.start <= monday and (self.end is None or friday <= self.end)
+        if whole_week and not self.changes and not self.absences:
+            return self.base  # the usual week: no need to look day by day
+        total = 0.0
+        for day in _working_days(monday):
+            if not _inside(day, self.start, self.end):
+                continue
+            if any(first <= day <= last for first, last in self.absences):
+                continue
+            total += self.target_on(day) / WORKING_DAYS
+        return total
+
+
 def week_target(case: dict[str, Any], monday: dt.date) -> float:
     """The target of the week starting `monday` (see the module's rules)."""
-    start, end = contract_window(case)
-    return sum(
-        target_on(case, day) / WORKING_DAYS
-        for day in _working_days(monday)
-        if _inside(day, start, end) and not _absent(case, day)
-    )
+    return TargetCalendar(case).week_target(monday)
 
 
 def counting_kinds(settings: Settings) -> frozenset[str]:
@@ -128,31 +151,53 @@ def action_hours_on(action: dict[str, Any], day: dt.date) -> float:
     return 0.0
 
 
-def week_planned(case: dict[str, Any], monday: dt.date, kinds: frozenset[str]) -> float:
+def active_actions(case: dict[str, Any], kinds: frozenset[str]) -> list[dict[str, Any]]:
+    """The actions that plan hours: of counting kinds, not cancelled or abandoned."""
+    return [
+        action
+        for action in case["plan"]["actions"]
+        if action["status"] not in INACTIVE_ACTION_STATUSES and action["kind"] in kinds
+    ]
+
+
+def week_planned(
+    case: dict[str, Any],
+    monday: dt.date,
+    kinds: frozenset[str],
+    actions: list[dict[str, Any]] | None = None,
+) -> float:
     """Planned hours of the week: active actions of counting kinds, inside the contract."""
+    actions = active_actions(case, kinds) if actions is None else actions
+    if not actions:
+        return 0.0
     start, end = contract_window(case)
     days = [monday + dt.timedelta(days=offset) for offset in range(7)]
     return sum(
         action_hours_on(action, day)
-        for action in case["plan"]["actions"]
-        if action["status"] not in INACTIVE_ACTION_STATUSES and action["kind"] in kinds
+        for action in actions
         for day in days
         if _inside(day, start, end)
     )
 
 
-def week_realised(
-    case: dict[str, Any], monday: dt.date, kinds: frozenset[str], contacts_count: bool
-) -> float:
-    """Realised hours of the week: done activities of counting kinds, and contacts if they count."""
-    first, last = monday.isoformat(), (monday + dt.timedelta(days=6)).isoformat()
-    hours = sum(
-        float(a["hours"])
-        for a in case["activities"]
-        if a["status"] == "done" and a["kind"] in kinds and first <= a["date"] <= last
-    )
+def realised_by_week(
+    case: dict[str, Any], kinds: frozenset[str], contacts_count: bool
+) -> dict[dt.date, float]:
+    """Realised hours of every week with any (keyed by its Monday): done activities of counting
+    kinds, and the contacts' minutes if they count. One pass over the entries."""
+    hours: dict[dt.date, float] = {}
+
+    def add(day: str, amount: float) -> None:
+        date = dt.date.fromisoformat(day)
+        monday = date - dt.timedelta(days=date.weekday())
+        hours[monday] = hours.get(monday, 0.0) + amount
+
+    for activity in case["activities"]:
+        if activity["status"] == "done" and activity["kind"] in kinds:
+            add(activity["date"], float(activity["hours"]))
     if contacts_count:
-        hours += sum(c["minutes"] for c in case["contacts"] if first <= c["date"] <= last) / 60
+        for contact in case["contacts"]:
+            add(contact["date"], contact["minutes"] / 60)
     return hours
 
 
@@ -192,10 +237,13 @@ def weekly_figures(
     programme = settings.programme(case["enrolment"]["programme"]) or {}
     contacts_count = bool(programme.get("contacts_count_as_activity", True))
     rows = []
+    realised_weeks = realised_by_week(case, kinds, contacts_count)
+    calendar = TargetCalendar(case)
+    actions = active_actions(case, kinds)
     for monday in contract_weeks(case, first, last):
-        target = week_target(case, monday)
-        planned = week_planned(case, monday, kinds)
-        realised = week_realised(case, monday, kinds, contacts_count)
+        target = calendar.week_target(monday)
+        planned = week_planned(case, monday, kinds, actions)
+        realised = realised_weeks.get(monday, 0.0)
         rows.append(
             WeekFigures(
                 case_id=case["case_id"],

@@ -22,7 +22,7 @@ from accomp.domain.ids import CASE_ID, new_case_id, normalise_case_id
 from accomp.domain.problems import Problem
 from accomp.domain.settings import Settings
 from accomp.errors import CaseNotFound, DocumentRefused, InvalidDocument, StoreError, UsageError
-from accomp.store import files, git, journal, yamlio
+from accomp.store import cache, files, git, journal, yamlio
 from accomp.store.schema import schema_problems
 
 SETTINGS_FILE = "accomp.yaml"
@@ -210,23 +210,49 @@ class Store:
 
     def check_file(self, path: Path) -> CaseRecord:
         """Read and fully check one case file (schema and domain rules)."""
-        case_id = path.stem
         try:
-            text = self._read_text(path)
-        except InvalidDocument as exc:
-            problem = Problem((), exc.message.split(": ", 1)[-1])
-            return CaseRecord(case_id, path, None, [LocatedProblem(path, 1, 1, problem)])
-        document, problems = check_text(path, text, "casefile", self.settings, self.today)
-        return CaseRecord(case_id, path, document, problems)
+            data = path.read_bytes()
+        except FileNotFoundError:
+            raise CaseNotFound(f"{display_path(path)}: no such file") from None
+        except OSError as exc:
+            raise StoreError(f"{display_path(path)}: cannot read ({exc.strerror})") from None
+        return check_bytes(path, data, self.settings, self.today)
 
     def iter_cases(self) -> Iterator[CaseRecord]:
         """The cohort read path: every case file, checked, in case-id order.
 
-        Every command that reads the whole store goes through here, so that
-        the way files are read (parallel, cached) can change in one place.
+        Every command that reads the whole store goes through here. A file is
+        parsed and validated only when its content is not in the cohort cache
+        (store/cache.py); many such files are parsed on all the cores.
         """
-        for path in self.case_files():
-            yield self.check_file(path)
+        paths = self.case_files()
+        key = {
+            "code": cache.code_fingerprint(),
+            "settings": self.settings.fingerprint(),
+            "today": self.today.isoformat(),
+        }
+        cohort = cache.CohortCache.load(self.root / DERIVED_DIR / "cache" / "cases.json", key)
+        payloads: dict[str, Any] = {}
+        misses: list[Path] = []
+        for path in paths:
+            try:
+                digest = cache.content_hash(path.read_bytes())
+            except OSError:
+                misses.append(path)  # checking it reports why it cannot be read
+                continue
+            hit = cohort.get(path.name, digest)
+            if hit is None:
+                misses.append(path)
+            else:
+                payloads[path.name] = hit
+        for name, digest, payload in _check_many(misses, self.settings, self.today):
+            payloads[name] = payload
+            if digest:
+                cohort.put(name, digest, payload)
+        cohort.forget_missing({p.name for p in paths})
+        cohort.save()
+        for path in paths:
+            yield record_from_payload(path, payloads[path.name])
 
     def check_paths(self, paths: list[Path]) -> Iterator[CaseRecord]:
         """Check the named files (case files, or the settings file) one by one."""
@@ -468,6 +494,99 @@ class Transaction:
         for path, data in pending:
             files.atomic_write(path, data)
         return [path for path, _ in pending]
+
+
+def check_bytes(path: Path, data: bytes, settings: Settings, today: dt.date) -> CaseRecord:
+    """Decode, parse and fully check the bytes of one case file."""
+    try:
+        text = yamlio.decode(data)
+    except yamlio.YamlError as exc:
+        problem = Problem((), exc.message)
+        return CaseRecord(path.stem, path, None, [LocatedProblem(path, exc.line or 1, 1, problem)])
+    document, problems = check_text(path, text, "casefile", settings, today)
+    return CaseRecord(path.stem, path, document, problems)
+
+
+def record_payload(record: CaseRecord) -> list[Any]:
+    """A checked record as plain JSON data (for the cache and the worker processes)."""
+    problems = [
+        [
+            p.line,
+            p.column,
+            list(p.problem.path),
+            p.problem.message,
+            p.problem.severity,
+            p.problem.key,
+        ]
+        for p in record.problems
+    ]
+    return [record.document, problems]
+
+
+def record_from_payload(path: Path, payload: list[Any]) -> CaseRecord:
+    """The record back from its plain form."""
+    document, problems = payload
+    located = [
+        LocatedProblem(path, line, column, Problem(tuple(where), message, severity, key))
+        for line, column, where, message, severity, key in problems
+    ]
+    return CaseRecord(path.stem, path, document, located)
+
+
+# Below this many files to parse, starting worker processes costs more than it saves.
+PARALLEL_FROM = 200
+
+
+def _check_paths(
+    paths: list[str], settings_data: dict[str, Any], today: str
+) -> list[tuple[str, str, list[Any]]]:
+    """Check files (in a worker process): their name, content hash and record payload."""
+    settings, day = Settings(settings_data), dt.date.fromisoformat(today)
+    results = []
+    for name in paths:
+        path = Path(name)
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            record = CaseRecord(
+                path.stem,
+                path,
+                None,
+                [LocatedProblem(path, 1, 1, Problem((), f"cannot read ({exc.strerror})"))],
+            )
+            results.append((path.name, "", record_payload(record)))
+            continue
+        results.append(
+            (
+                path.name,
+                cache.content_hash(data),
+                record_payload(check_bytes(path, data, settings, day)),
+            )
+        )
+    return results
+
+
+def _check_many(
+    paths: list[Path], settings: Settings, today: dt.date
+) -> Iterator[tuple[str, str, list[Any]]]:
+    """Check many files, on all the cores when there are enough of them."""
+    names = [str(p) for p in paths]
+    workers = min(os.cpu_count() or 1, 8)
+    if len(names) < PARALLEL_FROM or workers < 2:
+        yield from _check_paths(names, settings.data, today.isoformat())
+        return
+    import concurrent.futures
+    import multiprocessing
+
+    chunk = max(50, len(names) // (workers * 8))
+    chunks = [names[i : i + chunk] for i in range(0, len(names), chunk)]
+    # fork: the workers start at once with accomp already imported (Linux).
+    context = multiprocessing.get_context("fork")
+    with concurrent.futures.ProcessPoolExecutor(workers, mp_context=context) as pool:
+        for results in pool.map(
+            _check_paths, chunks, [settings.data] * len(chunks), [today.isoformat()] * len(chunks)
+        ):
+            yield from results
 
 
 def checked_text(store: Store, path: Path, document: Any, original: str | None) -> str | None:
