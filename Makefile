@@ -8,7 +8,11 @@ DEMO_STORE := casefiles
 # The demo runs on a fixed day so that its output is the same every time.
 DEMO := ACCOMP_TODAY=2026-11-20 $(BIN)/accomp --store $(DEMO_STORE)
 
-.PHONY: demo test lint install clean
+.PHONY: demo test lint install clean bench
+
+# `make bench` (N=10000 by default); `make bench N=2000`; `make bench RECORD=1` writes bench/results.md.
+N ?= 10000
+RUNS ?= 3
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -39,8 +43,11 @@ demo: $(STAMP)
 	@$(DEMO) summary
 
 test: $(STAMP)
-	$(BIN)/ruff check accomp tests
+	$(BIN)/ruff check accomp tests bench
 	$(BIN)/python -m pytest -q
+
+bench: $(STAMP)
+	$(BIN)/python -m bench.run --n $(N) --runs $(RUNS) $(if $(RECORD),--record)
 
 lint: $(STAMP)
 	$(BIN)/ruff check accomp tests

@@ -271,3 +271,17 @@ def test_help_of_every_command(cli: Invoke) -> None:
         result = cli(name, "--help")
         assert result.exit_code == 0
         assert "Usage: " in result.stdout
+
+
+def test_init_in_a_folder_a_parent_repository_ignores_makes_its_own_repository(
+    tmp_path: Path, cli: Invoke
+) -> None:
+    parent = tmp_path / "project"
+    parent.mkdir()
+    git(parent, "init", "-q")
+    (parent / ".gitignore").write_text("private/\n")
+    result = cli("init", str(parent / "private" / "store"))
+    assert result.exit_code == 0, result.stderr
+    store = parent / "private" / "store"
+    assert (store / ".git").is_dir()
+    assert git(store, "log", "--format=%s").splitlines() == ["init store"]

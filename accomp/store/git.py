@@ -49,6 +49,11 @@ def repository_root(folder: Path) -> Path | None:
     return Path(result.stdout.strip()).resolve()
 
 
+def is_ignored(repo: Path, folder: Path) -> bool:
+    """Whether `folder` is ignored by the repository `repo` (its files could not be committed)."""
+    return _run(["check-ignore", "-q", str(folder.resolve())], repo).returncode == 0
+
+
 def init_repository(folder: Path) -> None:
     """`git init` a folder."""
     result = _run(["init", "--quiet"], folder)
@@ -82,7 +87,8 @@ def commit_paths(repo: Path, paths: Sequence[Path], message: str, author: str | 
     env = _identity_env(repo, author)
     added = _run(["add", "--", *relative], repo, env)
     if added.returncode != 0:
-        raise StoreError(f"git add failed: {added.stderr.strip().splitlines()[-1:]}")
+        lines = added.stderr.strip().splitlines()
+        raise StoreError(f"git add failed: {lines[0] if lines else 'no reason given'}")
     staged = _run(["diff", "--cached", "--quiet", "--", *relative], repo, env)
     if staged.returncode == 0:
         return False

@@ -49,6 +49,8 @@ def create_store(root: Path, accomp_command: str, author: str | None) -> InitRep
     files.make_private_dir(root / DERIVED_DIR)
 
     repo = git.repository_root(root)
+    if repo is not None and git.is_ignored(repo, root):
+        repo = None  # a store in a folder its parent repository ignores gets its own repository
     initialised = False
     if repo is None and git.git_available():
         git.init_repository(root)

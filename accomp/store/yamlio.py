@@ -278,18 +278,36 @@ def _round_trip_yaml(text: str | None = None) -> Any:
     return rt
 
 
-def _guess_indent(text: str) -> tuple[int, int, int]:
-    """The indentation a file already uses, so that a rewrite does not re-indent it."""
-    from ruamel.yaml.util import load_yaml_guess_indent
+DEFAULT_INDENT = (2, 4, 2)  # mapping, sequence, offset: `key:` then `  - item`
 
-    try:
-        _, sequence_indent, offset = load_yaml_guess_indent(text)
-    except Exception:  # a file we could not guess: our own style
-        return (2, 4, 2)
-    if sequence_indent is None or offset is None:
-        return (2, 4, 2)
-    mapping = max(2, sequence_indent - offset) if offset else max(2, sequence_indent)
-    return (mapping, max(sequence_indent, offset + 2), offset)
+
+def _guess_indent(text: str) -> tuple[int, int, int]:
+    """The indentation a file already uses (mapping, sequence, offset), so that a rewrite
+    does not re-indent it. A scan of the lines: ruamel's own guess parses the whole file."""
+    mapping: int | None = None
+    offset: int | None = None
+    previous: tuple[int, str] | None = None  # indentation and text of the last significant line
+    for line in text.splitlines():
+        stripped = line.lstrip(" ")
+        if (
+            not stripped
+            or stripped.startswith("#")
+            or stripped.startswith("%")
+            or stripped == "---"
+        ):
+            continue
+        indent = len(line) - len(stripped)
+        if previous is not None and previous[1].endswith(":"):
+            if stripped.startswith("- ") and offset is None and indent >= previous[0]:
+                offset = indent - previous[0]  # the dash of a list under its key
+            elif not stripped.startswith("- ") and mapping is None and indent > previous[0]:
+                mapping = indent - previous[0]  # a key under its parent key
+        previous = (indent, stripped.split(" #")[0].rstrip())
+        if mapping is not None and offset is not None:
+            break
+    mapping = mapping or DEFAULT_INDENT[0]
+    offset = DEFAULT_INDENT[2] if offset is None else offset
+    return (mapping, offset + 2, offset)
 
 
 def load_round_trip(text: str) -> Any:

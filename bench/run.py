@@ -1,0 +1,196 @@
+"""`make bench`: measure accomp on a generated store of N cases, side by side, in one run.
+
+Each command runs as a user runs it (a new process), several times; the table
+gives the median time, a ratio to its reference, the peak memory of the
+process (its largest resident size, worker processes measured apart), and the
+target. `--record` writes the table to bench/results.md, so that figures in
+the repository come from real runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import yaml
+
+from bench.generate import generate
+
+HERE = Path(__file__).resolve().parent
+TODAY = "2026-11-20"
+# Runs a command and reports its wall time and the peak memory of its process tree's largest member.
+WRAPPER = (
+    "import resource, subprocess, sys, time\n"
+    "t = time.perf_counter()\n"
+    "r = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)\n"
+    "e = time.perf_counter() - t\n"
+    "print(e, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, r.returncode, file=sys.stderr)\n"
+)
+
+
+def run(store: Path, *args: str) -> tuple[float, float]:
+    """Time one accomp command; returns (seconds, peak MB)."""
+    command = [
+        sys.executable,
+        "-c",
+        WRAPPER,
+        sys.executable,
+        "-m",
+        "accomp",
+        "--store",
+        str(store),
+        *args,
+    ]
+    env = {**os.environ, "ACCOMP_TODAY": TODAY, "ACCOMP_USER": "bench"}
+    result = subprocess.run(command, capture_output=True, text=True, env=env, check=True)
+    seconds, peak_kb, code = result.stderr.strip().splitlines()[-1].split()
+    if int(code) not in (0, 1):
+        raise SystemExit(f"accomp {' '.join(args)} failed ({code}): {result.stderr[-500:]}")
+    return float(seconds), int(peak_kb) / 1024
+
+
+def measure(label: str, runs: int, action, before=None) -> dict:  # type: ignore[no-untyped-def]
+    times, peaks = [], []
+    for _ in range(runs):
+        if before:
+            before()
+        seconds, peak = action()
+        times.append(seconds)
+        peaks.append(peak)
+    row = {
+        "measure": label,
+        "seconds": statistics.median(times),
+        "peak_mb": max(peaks),
+        "runs": runs,
+    }
+    print(
+        f"  {label}: {row['seconds']:.3f} s, {row['peak_mb']:.0f} MB", file=sys.stderr, flush=True
+    )
+    return row
+
+
+def floors(store: Path) -> tuple[float, float]:
+    """Reading every byte, and parsing every file with libyaml's C loader on one core."""
+    paths = sorted(store.glob("2*.yaml"))
+    start = time.perf_counter()
+    texts = [p.read_bytes() for p in paths]
+    read = time.perf_counter() - start
+    start = time.perf_counter()
+    for data in texts:
+        yaml.load(data, Loader=yaml.CSafeLoader)
+    parse = time.perf_counter() - start
+    return read, parse
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--n", type=int, default=10_000)
+    parser.add_argument("--seed", type=int, default=20261120)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--record", action="store_true", help="write bench/results.md")
+    args = parser.parse_args()
+
+    stores = HERE / ".stores"
+    big = stores / f"n{args.n}-s{args.seed}"
+    if not big.exists():
+        print(f"generating {args.n} cases in {big} …", file=sys.stderr, flush=True)
+        started = time.perf_counter()
+        generate(big, args.n, args.seed)
+        print(f"  generated in {time.perf_counter() - started:.0f} s", file=sys.stderr)
+    small = stores / f"n10-s{args.seed}"
+    if not small.exists():
+        generate(small, 10, args.seed)
+    cache = big / ".accomp" / "cache"
+
+    def cold() -> None:
+        shutil.rmtree(cache, ignore_errors=True)
+
+    days = iter(range(10_000))
+
+    def change_one() -> None:
+        case_id = sorted(big.glob("2*.yaml"))[0].stem
+        day = (dt.date(2026, 11, 19) - dt.timedelta(days=next(days) % 200)).isoformat()
+        run(big, "contact", "log", case_id, "--date", day, "--channel", "phone", "--minutes", "5")
+
+    def contact_log(store: Path) -> tuple[float, float]:
+        case_id = sorted(store.glob("2*.yaml"))[-1].stem
+        return run(
+            store,
+            "contact",
+            "log",
+            case_id,
+            "--date",
+            "2026-11-19",
+            "--channel",
+            "sms",
+            "--minutes",
+            "1",
+        )
+
+    print(f"measuring on {args.n} cases ({args.runs} runs each) …", file=sys.stderr)
+    read_times, parse_times = zip(*(floors(big) for _ in range(args.runs)), strict=True)
+    read_floor, parse_floor = statistics.median(read_times), statistics.median(parse_times)
+    print(f"  floors: read {read_floor:.2f} s, CSafeLoader {parse_floor:.2f} s", file=sys.stderr)
+    rows = [
+        {"measure": "floor: read every file's bytes", "seconds": read_floor, "peak_mb": None, "runs": args.runs},
+        {"measure": "floor: parse every file, CSafeLoader, one core", "seconds": parse_floor, "peak_mb": None, "runs": args.runs},
+        measure("summary, cold (no cache)", args.runs, lambda: run(big, "summary", "--format", "json"), cold),
+        measure("summary, warm", args.runs, lambda: run(big, "summary", "--format", "json")),
+        measure("summary, after one case changed", args.runs, lambda: run(big, "summary", "--format", "json"), change_one),
+        measure("validate --all, cold", args.runs, lambda: run(big, "validate", "--all"), cold),
+        measure("validate --all, warm", args.runs, lambda: run(big, "validate", "--all")),
+        measure("hours check --week 2026-W46", args.runs, lambda: run(big, "hours", "check", "--week", "2026-W46", "--format", "json")),
+        measure("contact log, 10-case store", args.runs, lambda: contact_log(small)),
+        measure(f"contact log, {args.n}-case store", args.runs, lambda: contact_log(big)),
+        measure("accomp --help", args.runs, lambda: run(big, "--help")),
+    ]  # fmt: skip
+    by = {r["measure"]: r for r in rows}
+    small_log = by["contact log, 10-case store"]["seconds"]
+    targets = {
+        "summary, cold (no cache)": (f"≤ floor ({parse_floor:.1f} s)", parse_floor),
+        "summary, warm": ("≤ 1 s", 1.0),
+        "summary, after one case changed": ("≤ 1.2 s", 1.2),
+        "validate --all, cold": (f"≤ 1.3 × floor ({1.3 * parse_floor:.1f} s)", 1.3 * parse_floor),
+        "validate --all, warm": ("≤ 1 s", 1.0),
+        f"contact log, {args.n}-case store": (f"≤ 1.2 × small ({1.2 * small_log:.2f} s) and ≤ 0.5 s", min(1.2 * small_log, 0.5)),
+        "accomp --help": ("≤ 0.3 s", 0.3),
+    }  # fmt: skip
+    lines = [
+        f"# accomp benchmark: {args.n} cases",
+        "",
+        f"Generated store: {args.n} cases, {sum(p.stat().st_size for p in big.glob('2*.yaml')) / 1e6:.1f} MB "
+        f"(seed {args.seed}); {os.cpu_count()} cores; Python {sys.version.split()[0]}; "
+        f"median of {args.runs} runs; peak memory is the largest process's resident size.",
+        "",
+        "| measure | median s | × CSafeLoader floor | peak MB | target | met |",
+        "|---|---:|---:|---:|---|---|",
+    ]
+    for row in rows:
+        target, limit = targets.get(row["measure"], ("", None))
+        met = "" if limit is None else ("yes" if row["seconds"] <= limit else "no")
+        if row["measure"] == "summary, cold (no cache)" and row["peak_mb"] and row["peak_mb"] > 300:
+            met += " (memory over 300 MB)"
+        peak = "" if row["peak_mb"] is None else f"{row['peak_mb']:.0f}"
+        lines.append(
+            f"| {row['measure']} | {row['seconds']:.3f} | {row['seconds'] / parse_floor:.2f} | {peak} | {target} | {met} |"
+        )
+    summary_peak = max(by["summary, cold (no cache)"]["peak_mb"], by["summary, warm"]["peak_mb"])
+    lines.append(
+        f"\nPeak memory of summary: {summary_peak:.0f} MB (target ≤ 300 MB: {'met' if summary_peak <= 300 else 'missed'})."
+    )
+    table = "\n".join(lines) + "\n"
+    print(table)
+    if args.record:
+        (HERE / "results.md").write_text(table, encoding="utf-8")
+        print(f"recorded in {HERE / 'results.md'}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
