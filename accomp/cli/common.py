@@ -143,6 +143,10 @@ class CaseEdit:
     def start(self) -> dt.date:
         return dt.date.fromisoformat(self.before["enrolment"]["start"])
 
+    def replace(self, plain: dict[str, Any]) -> None:
+        """Write this plain document instead of the file (its comments go too)."""
+        self.document = self.tx.replace(self.case_id, plain)
+
     def check_date(self, option: str, day: dt.date, past_only: bool = False) -> None:
         """Refuse a date before the enrolment, or (for what has happened) after today."""
         if day < self.start:

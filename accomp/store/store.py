@@ -462,6 +462,13 @@ class Transaction:
         self._edits[case_id] = _Edit(case_id, path, text, document, record.document)
         return document
 
+    def replace(self, case_id: str, plain: dict[str, Any]) -> Any:
+        """Replace a case being edited by `plain` data, rewritten from scratch (no comments)."""
+        edit = self._edits[case_id]
+        fields = {k: v for k, v in plain.items() if k not in ("schema_version", "case_id")}
+        edit.document = new_case_document(self.store, case_id, yamlio.with_dates(fields))
+        return edit.document
+
     def before(self, case_id: str) -> dict[str, Any]:
         """The plain data of a case being edited, as it was before this transaction."""
         before = self._edits[case_id].before

@@ -395,3 +395,20 @@ def append(sequence: Any, item: dict[str, Any]) -> None:
 def set_key(mapping: Any, key: str, value: Any) -> None:
     """Set a key of a round-trip mapping, converting plain values to round-trip nodes."""
     mapping[key] = to_round_trip(value)
+
+
+_ISO_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def with_dates(value: Any) -> Any:
+    """Plain data with its ISO date strings turned back into dates (to write them unquoted)."""
+    if isinstance(value, dict):
+        return {k: with_dates(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [with_dates(v) for v in value]
+    if isinstance(value, str) and _ISO_DAY.match(value):
+        try:
+            return _dt.date.fromisoformat(value)
+        except ValueError:
+            return value
+    return value
