@@ -34,14 +34,18 @@ def test_a_failed_write_leaves_the_old_file_and_no_temp_file(
 
 
 def test_stale_temp_files_are_cleaned(tmp_path: Path) -> None:
-    stale = tmp_path / f"{files.TEMP_PREFIX}case.yaml.1.2"
+    stale = tmp_path / f"{files.TEMP_PREFIX}case.yaml.{os.getpid()}.2"
     stale.write_bytes(b"half")
     old = time.time() - 3600
     os.utime(stale, (old, old))
-    fresh = tmp_path / f"{files.TEMP_PREFIX}case.yaml.3.4"
-    fresh.write_bytes(b"being written")
-    assert files.remove_stale_temp_files(tmp_path) == 1
-    assert not stale.exists() and fresh.exists()
+    fresh = tmp_path / f"{files.TEMP_PREFIX}case.yaml.{os.getpid()}.4"
+    fresh.write_bytes(b"being written")  # by a live process: kept
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    orphan = tmp_path / f"{files.TEMP_PREFIX}case.yaml.{dead.pid}.5"
+    orphan.write_bytes(b"half")  # its writer is dead: stale at once
+    assert files.remove_stale_temp_files(tmp_path) == 2
+    assert not stale.exists() and not orphan.exists() and fresh.exists()
 
 
 def test_a_held_lock_makes_the_second_command_wait_then_give_up(tmp_path: Path) -> None:

@@ -83,7 +83,7 @@ def clean_note(note: str | None) -> str | None:
     if note is None:
         return None
     text = note.strip()
-    if not text.isprintable():
+    if not text.replace("\n", " ").replace("\t", " ").isprintable():  # a note may span lines
         raise UsageError("--note: contains control characters")
     return text or None
 

@@ -155,7 +155,8 @@ def parse_cell(value: Any, field: Field, date_format: str | None = None,
     kind = field.type
     if kind == "text":
         result = str(text).strip()
-        if not result.isprintable():
+        printable = result.replace("\n", " ").replace("\t", " ") if field.name == "note" else result
+        if not printable.isprintable():
             raise ValueError("contains control characters")
         if len(result) > 200 and field.name != "note":
             raise ValueError("is too long (at most 200 characters)")

@@ -61,18 +61,47 @@ def atomic_write(path: Path, data: bytes, mode: int = FILE_MODE) -> None:
     fsync_dir(folder)
 
 
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's process: alive
+    return True
+
+
 def remove_stale_temp_files(folder: Path, older_than_seconds: float = 60.0) -> int:
-    """Delete temp files left by a command that was killed mid-write; return how many."""
+    """Delete temp files left by a command killed mid-write; return how many.
+
+    A temp file is stale when the process named in it (`.tmp-NAME.PID.NS`) is
+    dead, or when it is older than `older_than_seconds` (a reused pid).
+    """
     removed = 0
     now = time.time()
     for temp in folder.glob(f"{TEMP_PREFIX}*"):
         try:
-            if now - temp.stat().st_mtime >= older_than_seconds:
+            pid = int(temp.name.rsplit(".", 2)[-2])
+        except (ValueError, IndexError):
+            pid = None
+        try:
+            if (
+                pid is not None and not _alive(pid)
+            ) or now - temp.stat().st_mtime >= older_than_seconds:
                 temp.unlink()
                 removed += 1
         except FileNotFoundError:
             continue
     return removed
+
+
+def _holder(lock_path: Path) -> str:
+    """Who holds a lock, as far as its file says (the kernel frees it when they die)."""
+    try:
+        pid = int(lock_path.read_text().strip() or "0")
+    except (OSError, ValueError):
+        return ""
+    return f" (process {pid})" if pid and _alive(pid) else ""
 
 
 @contextlib.contextmanager
@@ -97,9 +126,10 @@ def locked(
                 if exc.errno not in (errno.EAGAIN, errno.EACCES):
                     raise
                 if time.monotonic() >= deadline:
+                    holder = _holder(lock_path)
                     raise LockBusy(
-                        f"{what} is locked by another accomp command (lock file {lock_path}); "
-                        "try again when it has finished"
+                        f"{what} is locked by another accomp command{holder} "
+                        f"(lock file {lock_path}); try again when it has finished"
                     ) from None
                 time.sleep(delay)
                 delay = min(delay * 2, 0.1)

@@ -503,8 +503,17 @@ class Transaction:
         return [path for path, _ in pending]
 
 
+# A case file holds a few kilobytes; anything this large is not one (and parsing it would
+# take the time of a whole store).
+MAX_CASE_FILE_BYTES = 2 * 1024 * 1024
+
+
 def check_bytes(path: Path, data: bytes, settings: Settings, today: dt.date) -> CaseRecord:
     """Decode, parse and fully check the bytes of one case file."""
+    if len(data) > MAX_CASE_FILE_BYTES:
+        size = f"{len(data) / 1024 / 1024:.1f} MB"
+        problem = Problem((), f"the file is too large ({size}; a case file is at most 2 MB)")
+        return CaseRecord(path.stem, path, None, [LocatedProblem(path, 1, 1, problem)])
     try:
         text = yamlio.decode(data)
     except yamlio.YamlError as exc:

@@ -120,10 +120,12 @@ def _construct_int(loader: FastLoader, node: yaml.ScalarNode) -> int:
 
 def _construct_float(loader: FastLoader, node: yaml.ScalarNode) -> float:
     text = loader.construct_scalar(node).replace("_", "").lower()
-    if text.endswith(".inf"):
-        return float("-inf") if text.startswith("-") else float("inf")
-    if text == ".nan":
-        return float("nan")
+    if text.endswith((".inf", ".nan")):
+        # No figure in a case file is infinite or not a number, and NaN passes every
+        # range check of a schema (all its comparisons are false): refuse both.
+        raise yaml.constructor.ConstructorError(
+            None, None, f"{text} is not a number accomp accepts", node.start_mark
+        )
     return float(text)
 
 
@@ -177,11 +179,35 @@ def load_fast(text: str) -> Any:
     if text.startswith("\ufeff"):
         text = text[1:]
     try:
-        return yaml.load(text, Loader=FastLoader)
+        document = yaml.load(text, Loader=FastLoader)
     except yaml.YAMLError as exc:
         raise _marked_error(exc) from None
-    except (ValueError, TypeError, RecursionError) as exc:
+    except RecursionError:
+        raise YamlError(f"invalid YAML: nested more than {MAX_DEPTH} levels deep") from None
+    except (ValueError, TypeError) as exc:
         raise YamlError(f"invalid YAML: {type(exc).__name__}: {exc}") from None
+    if _too_deep(document):
+        raise YamlError(f"invalid YAML: nested more than {MAX_DEPTH} levels deep")
+    return document
+
+
+# Case files nest a few levels; a document deeper than this is refused before any
+# recursive code (validators, renderers) meets it.
+MAX_DEPTH = 32
+
+
+def _too_deep(document: Any) -> bool:
+    """Whether a document nests deeper than MAX_DEPTH (checked without recursion)."""
+    stack = [(document, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            return True
+        if isinstance(node, dict):
+            stack.extend((value, depth + 1) for value in node.values())
+        elif isinstance(node, list):
+            stack.extend((value, depth + 1) for value in node)
+    return False
 
 
 def decode(data: bytes) -> str:
