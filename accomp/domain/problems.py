@@ -29,8 +29,11 @@ class Problem:
         for part in parts:
             if isinstance(part, int):
                 text += f"[{part}]"
-            else:
-                text += f".{part}" if text else str(part)
+                continue
+            name = str(part)
+            if not name or not name.isprintable() or name.strip() != name:
+                name = repr(name)  # a key with a newline must not break the one-line message
+            text += f".{name}" if text else name
         return text or "(document)"
 
 
