@@ -333,3 +333,49 @@ def test_next_contact_from_the_last_one_or_the_start() -> None:
     assert fresh is not None and (fresh.due, fresh.days_overdue) == ("2026-09-14", -6)
     exited = make_case(exit={"date": "2026-09-15", "outcome": "cdi"})
     assert next_contact(exited, CIVIS, dt.date(2026, 9, 20)) is None
+
+
+ACTIONS = st.lists(
+    st.tuples(DAYS, st.integers(min_value=0, max_value=60), st.sampled_from([None, 3, 8, 20]), st.sampled_from([None, 2, 7.5]),
+              st.sampled_from(["planned", "cancelled", "done"]), st.sampled_from(["training", "other"])),
+    max_size=5,
+)  # fmt: skip
+
+
+@given(ACTIONS, DAYS, st.integers(min_value=0, max_value=200))
+def test_planned_hours_equal_the_day_by_day_programme(
+    specs: list, start: dt.date, length: int
+) -> None:
+    """The week sum (fast) equals the sum of what `plan show --week` lists day by day."""
+    from accomp.domain.hours import (
+        INACTIVE_ACTION_STATUSES,
+        action_hours_on,
+        counting_kinds,
+        week_planned,
+    )
+
+    actions = []
+    for index, (first, days, per_week, hours, status, kind) in enumerate(specs):
+        action = {"id": f"A{index + 1}", "kind": kind, "title": "t", "start": first.isoformat(),
+                  "end": (first + dt.timedelta(days=days)).isoformat(), "status": status}  # fmt: skip
+        if per_week:
+            action["hours_per_week"] = per_week
+        elif hours:
+            action["hours"] = hours
+        actions.append(action)
+    case = make_case(
+        start=start.isoformat(),
+        planned_end=(start + dt.timedelta(days=length)).isoformat(),
+        actions=actions,
+    )
+    kinds = counting_kinds(SETTINGS)
+    for monday in contract_weeks(case, dt.date(2020, 1, 1), dt.date(2030, 1, 1))[:6]:
+        days = [monday + dt.timedelta(days=n) for n in range(7)]
+        reference = sum(
+            action_hours_on(a, day)
+            for a in actions
+            if a["status"] not in INACTIVE_ACTION_STATUSES and a["kind"] in kinds
+            for day in days
+            if start <= day <= start + dt.timedelta(days=length)
+        )
+        assert week_planned(case, monday, kinds) == pytest.approx(reference)

@@ -115,8 +115,12 @@ class TargetCalendar:
     def week_target(self, monday: dt.date) -> float:
         friday = monday + dt.timedelta(days=WORKING_DAYS - 1)
         whole_week = self.start <= monday and (self.end is None or friday <= self.end)
-        if whole_week and not self.changes and not self.absences:
-            return self.base  # the usual week: no need to look day by day
+        if (
+            whole_week
+            and not any(first <= friday and monday <= last for first, last in self.absences)
+            and not any(monday < first <= friday for first, _ in self.changes)
+        ):
+            return self.target_on(monday)  # the usual week: one target, no absence
         total = 0.0
         for day in _working_days(monday):
             if not _inside(day, self.start, self.end):
@@ -151,33 +155,59 @@ def action_hours_on(action: dict[str, Any], day: dt.date) -> float:
     return 0.0
 
 
-def active_actions(case: dict[str, Any], kinds: frozenset[str]) -> list[dict[str, Any]]:
+@dataclass(frozen=True)
+class PlannedAction:
+    """An action that plans hours, its dates read once: a weekly load, or one-off hours."""
+
+    start: dt.date
+    end: dt.date | None
+    per_day: float  # hours_per_week / 5, on each working day from start to end
+    one_off: float  # hours on the start day
+
+
+def active_actions(case: dict[str, Any], kinds: frozenset[str]) -> list[PlannedAction]:
     """The actions that plan hours: of counting kinds, not cancelled or abandoned."""
-    return [
-        action
-        for action in case["plan"]["actions"]
-        if action["status"] not in INACTIVE_ACTION_STATUSES and action["kind"] in kinds
-    ]
+    planned = []
+    for action in case["plan"]["actions"]:
+        if action["status"] in INACTIVE_ACTION_STATUSES or action["kind"] not in kinds:
+            continue
+        start = dt.date.fromisoformat(action["start"])
+        per_day = float(action.get("hours_per_week") or 0) / WORKING_DAYS
+        one_off = 0.0 if per_day else float(action.get("hours") or 0)
+        planned.append(PlannedAction(start, _day(action.get("end")), per_day, one_off))
+    return planned
+
+
+def _working_days_between(first: dt.date, last: dt.date) -> int:
+    """Monday-to-Friday days from first to last, both included."""
+    weeks, rest = divmod((last - first).days + 1, 7)
+    weekday = first.weekday()
+    return weeks * WORKING_DAYS + sum(1 for n in range(rest) if (weekday + n) % 7 < WORKING_DAYS)
 
 
 def week_planned(
     case: dict[str, Any],
     monday: dt.date,
     kinds: frozenset[str],
-    actions: list[dict[str, Any]] | None = None,
+    actions: list[PlannedAction] | None = None,
 ) -> float:
     """Planned hours of the week: active actions of counting kinds, inside the contract."""
     actions = active_actions(case, kinds) if actions is None else actions
     if not actions:
         return 0.0
     start, end = contract_window(case)
-    days = [monday + dt.timedelta(days=offset) for offset in range(7)]
-    return sum(
-        action_hours_on(action, day)
-        for action in actions
-        for day in days
-        if _inside(day, start, end)
-    )
+    low = max(monday, start)
+    high = monday + dt.timedelta(days=6) if end is None else min(monday + dt.timedelta(days=6), end)
+    total = 0.0
+    for action in actions:
+        if action.per_day:
+            first = max(low, action.start)
+            last = high if action.end is None else min(high, action.end)
+            if first <= last:
+                total += action.per_day * _working_days_between(first, last)
+        elif action.one_off and low <= action.start <= high:
+            total += action.one_off
+    return total
 
 
 def realised_by_week(
