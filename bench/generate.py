@@ -19,6 +19,7 @@ from typing import Any
 
 from accomp.domain.dates import add_months
 from accomp.domain.ids import new_case_id
+from accomp.domain.summary import BARRIER_THEMES
 from accomp.store import files, yamlio
 from accomp.store.init import create_store
 from accomp.store.store import Store, new_case_document
@@ -41,17 +42,7 @@ KINDS = [
     "health",
     "mobility",
 ]
-THEMES = [
-    "mobility",
-    "housing",
-    "health",
-    "family",
-    "language",
-    "digital",
-    "money",
-    "administrative",
-    "basic-skills",
-]
+THEMES = list(BARRIER_THEMES)
 OUTCOMES = [
     ("cdi", None),
     ("cdd", 8),

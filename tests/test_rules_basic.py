@@ -127,3 +127,10 @@ def test_settings_sections_default_and_programme_fields_are_completed() -> None:
     assert local["age"] == {"min": None, "max": None, "max_with_disability": None}
     assert "training" in settings.activity_kinds  # a section left out takes the defaults
     assert settings.fingerprint() != Settings.merged({}, default_settings()).fingerprint()
+
+
+def test_the_summary_knows_every_barrier_theme_of_the_schema() -> None:
+    from accomp.domain.summary import BARRIER_THEMES
+    from accomp.resources import schema_choices
+
+    assert list(BARRIER_THEMES) == schema_choices("casefile", "diagnostic", "barriers", "[]", "theme")
