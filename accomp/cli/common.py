@@ -15,7 +15,7 @@ import typer
 from accomp.domain.dates import parse_date
 from accomp.errors import UsageError
 from accomp.render import Format
-from accomp.store.store import DERIVED_DIR, Store, Transaction, find_store
+from accomp.store.store import Store, Transaction, find_store
 
 TODAY_ENV = "ACCOMP_TODAY"  # YYYY-MM-DD: run as if today were that day (demos, tests)
 USER_ENV = "ACCOMP_USER"
@@ -105,19 +105,12 @@ def after_write(store: Store, no_commit: bool) -> None:
     """Tell once per store that there is no audit trail when the store is not in git."""
     if no_commit or store.repo is not None:
         return
-    marker = store.root / DERIVED_DIR / "no-git-notice"
-    if marker.exists():
-        return
-    typer.echo(
-        "accomp: note: this store is not in a git repository, so changes have no audit trail "
-        "(run `git init` in the store to start one)",
-        err=True,
-    )
-    try:
-        marker.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        marker.touch()
-    except OSError:
-        pass
+    if store.first_time("no-git-notice"):
+        typer.echo(
+            "accomp: note: this store is not in a git repository, so changes have no audit trail "
+            "(run `git init` in the store to start one)",
+            err=True,
+        )
 
 
 @dataclass

@@ -319,6 +319,18 @@ class Store:
             os.fsync(handle.fileno())
         return key
 
+    def first_time(self, what: str) -> bool:
+        """True the first time it is asked for `what` in this store (a marker in `.accomp/`)."""
+        marker = self.root / DERIVED_DIR / what
+        if marker.exists():
+            return False
+        try:
+            files.make_private_dir(marker.parent)
+            marker.touch()
+        except OSError:
+            pass  # a read-only store says it again next time
+        return True
+
     def write_output(self, path: Path, data: bytes) -> None:
         """Write an export or a report outside the store, atomically and private to its owner."""
         try:
