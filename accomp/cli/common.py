@@ -7,7 +7,6 @@ import datetime as dt
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import typer
@@ -48,12 +47,6 @@ def open_store(ctx: typer.Context) -> Store:
     """The store named by --store, $ACCOMP_STORE, or found from the working folder."""
     state = ctx.find_root().obj
     return Store.open(find_store(state.store if state else None), today())
-
-
-def store_root(ctx: typer.Context) -> Path:
-    """The store folder, without requiring that it exists."""
-    state = ctx.find_root().obj
-    return find_store(state.store if state else None)
 
 
 def date_option(option: str, value: str | None, sensitive: bool = False) -> dt.date | None:

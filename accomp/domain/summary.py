@@ -32,7 +32,7 @@ from accomp.domain.checks import past_max_duration
 from accomp.domain.dates import age_on
 from accomp.domain.followup import cadence_days
 from accomp.domain.hours import contract_window, weekly_figures
-from accomp.domain.outcomes import CATEGORIES, EMPLOYMENT, POSITIVE, exit_category
+from accomp.domain.outcomes import CATEGORIES, POSITIVE, exit_category
 from accomp.domain.settings import Settings
 
 # The barrier themes (freins périphériques) of the diagnostic, as in the case-file schema.
@@ -282,8 +282,3 @@ def _objectives(summary: dict[str, Any], settings: Settings) -> dict[str, dict[s
             value = value[part]
         result[path] = {"achieved": value, "target": target, "reached": value >= target}
     return result
-
-
-def in_employment(category: str) -> bool:
-    """Whether an outcome category is employment (durable or transition)."""
-    return category in EMPLOYMENT
