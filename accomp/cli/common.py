@@ -164,15 +164,16 @@ def sub_app(help_text: str) -> typer.Typer:
     )
 
 
-def valid_cases(store: Store, strict: bool) -> list[dict[str, Any]]:
+def valid_cases(store: Store, strict: bool, view: bool = False) -> list[dict[str, Any]]:
     """Every valid case of the store, through the cohort read path.
 
+    `view`: their cohort views (what the summary reads), not their whole documents.
     An invalid case file is never skipped silently: figures (`strict`) refuse to
     be computed without it; worklists name it on stderr and go on.
     """
     cases = []
     skipped = 0
-    for record in store.iter_cases():
+    for record in store.iter_cases("view" if view else "document"):
         if record.document is not None:
             cases.append(record.document)
             continue

@@ -63,7 +63,7 @@ def validate(
     checked = 1
     if not any(p.problem.severity == "error" for p in settings_problems):
         targets = [Path(p) for p in paths] if paths else None
-        for record in store.check_paths(targets) if targets else store.iter_cases():
+        for record in store.check_paths(targets) if targets else store.iter_cases("problems"):
             problems += record.problems
             checked += 1
     errors = [p for p in problems if p.problem.severity == "error"]

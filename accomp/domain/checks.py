@@ -242,3 +242,43 @@ def past_max_duration(case: dict[str, Any], settings: Settings, day: dt.date) ->
     exit_ = case.get("exit")
     last = min(day, dt.date.fromisoformat(exit_["date"])) if exit_ else day
     return int(limit) if last > add_months(start, int(limit)) else None
+
+
+def _iso_days(value: Any) -> Iterable[str]:
+    """Every value of a plain document that is an ISO day (YYYY-MM-DD)."""
+    if isinstance(value, dict):
+        for item in value.values():
+            yield from _iso_days(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _iso_days(item)
+    elif isinstance(value, str) and len(value) == 10 and value[4] == "-" and value[7] == "-":
+        yield value
+
+
+def stable_until(case: dict[str, Any], settings: Settings, today: dt.date) -> dt.date:
+    """The last day on which what was computed on `today` still holds for this case.
+
+    The checks and the cohort figures depend on the day only by comparing it with
+    the case's own dates (future dates, birth date, the weekly targets to come)
+    and with the end of the programme's maximum duration. So they stay the same
+    from `today` until a week before the first such date after `today` (a week:
+    the weekly figures look at whole weeks). Computed on `today`, they hold on
+    `today` itself in any case.
+    """
+    iso = today.isoformat()
+    after = [day for day in _iso_days(case) if day > iso]
+    programme = settings.programme(case["enrolment"]["programme"]) or {}
+    limit = programme.get("max_duration_months")
+    if limit:
+        start = dt.date.fromisoformat(case["enrolment"]["start"])
+        after.append((add_months(start, int(limit)) + dt.timedelta(days=1)).isoformat())
+    days = []
+    for day in after:
+        try:
+            days.append(dt.date.fromisoformat(day))
+        except ValueError:
+            continue  # text shaped like a day (a note), compared with nothing
+    if not days:
+        return dt.date.max
+    return max(today, min(days) - dt.timedelta(days=7))

@@ -302,3 +302,52 @@ def totals(rows: Iterable[WeekFigures]) -> dict[str, float]:
         "planned_hours": round(sum(r.planned_hours for r in rows), 2),
         "realised_hours": round(sum(r.realised_hours for r in rows), 2),
     }
+
+
+def judged_weeks(case: dict[str, Any], settings: Settings, on: dt.date) -> dict[str, Any]:
+    """What the cohort summary needs of the hours check, computed once on day `on`.
+
+    `weeks` holds the contract weeks whose Monday is on or before `on` and whose
+    target is not 0, as `[Monday's ordinal, met, realised hours]`. `tail_target`
+    is the target of the weeks after `on` while the contract goes on (None when
+    it has ended): as long as no date of the case falls in those weeks (see
+    checks.stable_until), they have that target and nothing realised.
+    """
+    kinds = counting_kinds(settings)
+    programme = settings.programme(case["enrolment"]["programme"]) or {}
+    contacts_count = bool(programme.get("contacts_count_as_activity", True))
+    realised_weeks = realised_by_week(case, kinds, contacts_count)
+    calendar = TargetCalendar(case)
+    rows = []
+    for monday in contract_weeks(case, calendar.start, on):
+        target = calendar.week_target(monday)
+        if target == 0:
+            continue  # exempt: never judged
+        realised = realised_weeks.get(monday, 0.0)
+        met = status_of(target, 0.0, realised, upcoming=False) == "met"
+        rows.append([monday.toordinal(), met, round(realised, 2)])
+    tail = None
+    if calendar.start <= on and (calendar.end is None or calendar.end > on):
+        tail = calendar.week_target(on + dt.timedelta(days=7 - on.weekday()))
+    return {"on": on.isoformat(), "weeks": rows, "tail_target": tail}
+
+
+def judged_week_figures(
+    judged: dict[str, Any], first: dt.date, last: dt.date, on: dt.date
+) -> Iterator[tuple[bool, float]]:
+    """(met, realised hours) of the judged weeks wholly inside first..last, not after `on`.
+
+    `judged` is what judged_weeks computed, on `on` or on an earlier day that
+    stable_until says still holds.
+    """
+    low, high = first.toordinal(), min(last.toordinal() - 6, on.toordinal())
+    for ordinal, met, realised in judged["weeks"]:
+        if low <= ordinal <= high:
+            yield met, realised
+    tail = judged["tail_target"]
+    if tail:
+        computed = dt.date.fromisoformat(judged["on"])
+        ordinal = computed.toordinal() + 7 - computed.weekday()
+        met = status_of(tail, 0.0, 0.0, upcoming=False) == "met"
+        for _monday in range(max(ordinal, ordinal + (low - ordinal + 6) // 7 * 7), high + 1, 7):
+            yield met, 0.0

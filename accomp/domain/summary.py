@@ -1,7 +1,9 @@
 """The cohort summary: the figures coordinators report to funders, computed the same way every time.
 
-`summarise` takes plain case documents, the settings, a period and the
-reference day, and returns plain data whose keys are the documented ones.
+`summarise` takes the cohort views of the cases (`cohort_view`: the part of a
+case document the figures need, with its weekly hours already judged), the
+settings, a period and the reference day, and returns plain data whose keys
+are the documented ones.
 Rules of counting:
 
 * the **cases** in scope are those enrolled at any time in the period: started
@@ -31,7 +33,7 @@ from typing import Any
 from accomp.domain.checks import past_max_duration
 from accomp.domain.dates import age_on
 from accomp.domain.followup import cadence_days
-from accomp.domain.hours import contract_window, weekly_figures
+from accomp.domain.hours import contract_window, judged_week_figures, judged_weeks
 from accomp.domain.outcomes import CATEGORIES, POSITIVE, exit_category
 from accomp.domain.settings import Settings
 
@@ -49,6 +51,33 @@ BARRIER_THEMES = (
 )
 DAYS_PER_MONTH = 365.25 / 12
 GROUPINGS = ("programme", "referent", "modality", "sex", "qpv", "prescriber")
+
+
+def cohort_view(case: dict[str, Any], settings: Settings, on: dt.date) -> dict[str, Any]:
+    """What the summary and the FSE+ indicators read of a case, computed on day `on`.
+
+    A fraction of the document (no names, notes, plan or activity entries), so
+    that the cohort cache stays small; the weekly hours come judged (see
+    hours.judged_weeks). It holds for later days as long as checks.stable_until says.
+    """
+    exit_ = case.get("exit")
+    return {
+        "case_id": case["case_id"],
+        "identity": {
+            "sex": case["identity"]["sex"],
+            "birth_date": case["identity"]["birth_date"],
+        },
+        "enrolment": case["enrolment"],
+        "situation": case["situation"],
+        "diagnostic": {
+            "barriers": [{"theme": b["theme"]} for b in case["diagnostic"].get("barriers", [])]
+        },
+        "contacts": [{"date": k["date"], "channel": k["channel"]} for k in case["contacts"]],
+        "allowances": [{"date": a["date"], "amount": a["amount"]} for a in case["allowances"]],
+        "followups": case["followups"],
+        **({"exit": exit_} if exit_ else {}),
+        "hours": judged_weeks(case, settings, on),
+    }
 
 
 def _day(value: str) -> dt.date:
@@ -107,7 +136,7 @@ def summarise(
         "shares": _shares(scope),
         "durable_employment_rate": ratio(categories["durable-employment"], len(exits)),
         "positive_exit_rate": ratio(sum(categories[c] for c in POSITIVE), len(exits)),
-        "hours": _hours(scope, settings, first, last, on),
+        "hours": _hours(scope, first, last, on),
         "contacts": _contacts(scope, settings, first, last, on),
         "allowances": _allowances(scope, first, last),
         "durations": {
@@ -158,22 +187,15 @@ def _shares(scope: list[dict[str, Any]]) -> dict[str, float]:
 
 
 def _hours(
-    scope: list[dict[str, Any]], settings: Settings, first: dt.date, last: dt.date, on: dt.date
+    scope: list[dict[str, Any]], first: dt.date, last: dt.date, on: dt.date
 ) -> dict[str, Any]:
-    judged = []
-    for case in scope:
-        for row in weekly_figures(case, settings, first, last, on):
-            year, week = row.week.split("-W")
-            monday = dt.date.fromisocalendar(int(year), int(week), 1)
-            inside = first <= monday and monday + dt.timedelta(days=6) <= last
-            if inside and row.status in ("met", "short"):
-                judged.append(row)
-    met = sum(1 for r in judged if r.status == "met")
+    judged = [row for case in scope for row in judged_week_figures(case["hours"], first, last, on)]
+    met = sum(1 for is_met, _ in judged if is_met)
     return {
         "weeks_judged": len(judged),
         "weeks_met": met,
         "compliance_rate": ratio(met, len(judged)),
-        "median_realised_hours": round(statistics.median(r.realised_hours for r in judged), 2)
+        "median_realised_hours": round(statistics.median(hours for _, hours in judged), 2)
         if judged
         else 0.0,
     }

@@ -1,12 +1,22 @@
 """The cohort cache: what the read path learnt about each case file, so that it is read once.
 
 Kept in the store's git-ignored `.accomp/cache/`, as JSON (a foreign or corrupt
-cache can never run code; it is ignored and rebuilt). An entry is used only
-when **the content hash of the file** is the one it was made from: reading and
-hashing every file costs a fifth of a second for 10,000 files, so no mtime
-shortcut is needed and no edit can go unseen (not even one of the same size in
-the same second). The whole cache is also tied to the code's own hash, the
-settings' fingerprint and the day (some warnings depend on today's date).
+cache can never run code; it is ignored and rebuilt). Two kinds of entries, each
+split in SHARDS files so that one changed case rewrites one small file:
+
+* `checks-NN.json`: the file's problems and, when it is valid, its cohort view
+  (what the summary reads), with the days on which they hold: from the day they
+  were computed to the day `checks.stable_until` gives (a future date in the
+  case, the end of the programme's maximum duration). The first command of a
+  new day does not re-read the store.
+* `documents-NN.json`: the plain document, for the commands that need all of it
+  (lists, worklists, exports); read only by them.
+
+An entry is used only when **the content hash of the file** is the one it was
+made from: reading and hashing every file costs a fifth of a second for 10,000
+files, so no mtime shortcut is needed and no edit can go unseen (not even one of
+the same size in the same second). The whole cache is also tied to the code's
+own hash and the settings' fingerprint.
 """
 
 from __future__ import annotations
@@ -14,12 +24,14 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import zlib
 from pathlib import Path
 from typing import Any
 
 from accomp.store import files
 
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2
+SHARDS = 64
 
 
 @functools.cache
@@ -42,60 +54,95 @@ def content_hash(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+# A cached check: [computed on, holds until (ISO days), problems, cohort view or None].
+Checks = list[Any]
+
+
+def shard_of(name: str) -> int:
+    """The shard a case file's entries live in."""
+    return zlib.crc32(name.encode()) % SHARDS
+
+
 class CohortCache:
-    """Entries by file name: content hash → the checked record (plain data)."""
+    """The cache of one store, for one code version and one set of settings; shards load lazily."""
 
-    def __init__(self, path: Path, key: dict[str, str]) -> None:
-        self.path = path
+    def __init__(self, folder: Path, key: dict[str, str]) -> None:
+        self.folder = folder
         self.key = key
-        self.entries: dict[str, list[Any]] = {}
-        self.changed = False
+        self._shards: dict[tuple[str, int], dict[str, list[Any]]] = {}
+        self._dirty: set[tuple[str, int]] = set()
 
-    @classmethod
-    def load(cls, path: Path, key: dict[str, str]) -> CohortCache:
-        """The cache at `path` if it is ours and for `key`; an empty one otherwise."""
-        cache = cls(path, key)
+    def _shard(self, kind: str, index: int) -> dict[str, list[Any]]:
+        shard = self._shards.get((kind, index))
+        if shard is None:
+            shard = self._shards[kind, index] = self._read(self.folder / f"{kind}-{index:02d}.json")
+        return shard
+
+    def _read(self, path: Path) -> dict[str, list[Any]]:
         try:
             data = json.loads(path.read_bytes())
         except (OSError, ValueError):
-            return cache  # missing, corrupt or foreign: rebuilt
+            return {}  # missing, corrupt or foreign: rebuilt
         if (
             isinstance(data, dict)
             and data.get("format") == CACHE_FORMAT
-            and data.get("key") == key
+            and data.get("key") == self.key
             and isinstance(data.get("entries"), dict)
         ):
-            cache.entries = data["entries"]
-        return cache
+            return data["entries"]
+        return {}
 
-    def get(self, name: str, digest: str) -> Any | None:
-        """The record cached for this file content, or None."""
-        entry = self.entries.get(name)
-        if isinstance(entry, list) and len(entry) == 2 and entry[0] == digest:
+    def checks(self, name: str, digest: str, today: str) -> Checks | None:
+        """The checks cached for this file content, if they hold on `today` (ISO)."""
+        entry = self._shard("checks", shard_of(name)).get(name)
+        if (
+            isinstance(entry, list)
+            and len(entry) == 2
+            and entry[0] == digest
+            and isinstance(entry[1], list)
+            and len(entry[1]) == 4
+            and entry[1][0] <= today <= entry[1][1]
+        ):
             return entry[1]
         return None
 
-    def put(self, name: str, digest: str, record: Any) -> None:
-        self.entries[name] = [digest, record]
-        self.changed = True
+    def document(self, name: str, digest: str) -> dict[str, Any] | None:
+        """The plain document cached for this file content, or None."""
+        entry = self._shard("documents", shard_of(name)).get(name)
+        if isinstance(entry, list) and len(entry) == 2 and entry[0] == digest:
+            return entry[1] if isinstance(entry[1], dict) else None
+        return None
+
+    def put(self, name: str, digest: str, checks: Checks, document: dict[str, Any] | None) -> None:
+        """Remember what checking this file content gave."""
+        index = shard_of(name)
+        self._shard("checks", index)[name] = [digest, checks]
+        self._dirty.add(("checks", index))
+        if document is not None:
+            self._shard("documents", index)[name] = [digest, document]
+            self._dirty.add(("documents", index))
 
     def forget_missing(self, names: set[str]) -> None:
-        """Drop the entries of files that are gone."""
-        for name in [n for n in self.entries if n not in names]:
-            del self.entries[name]
-            self.changed = True
+        """Drop the entries of files that are gone (in the shards read so far)."""
+        for where, shard in self._shards.items():
+            for name in [n for n in shard if n not in names]:
+                del shard[name]
+                self._dirty.add(where)
 
     def save(self) -> None:
-        """Write the cache if anything changed (atomically; a failure only costs speed)."""
-        if not self.changed:
+        """Write the shards that changed (atomically; a failure only costs speed)."""
+        if not self._dirty:
             return
-        body = json.dumps(
-            {"format": CACHE_FORMAT, "key": self.key, "entries": self.entries},
-            ensure_ascii=False,
-            separators=(",", ":"),
-        ).encode()
         try:
-            files.make_private_dir(self.path.parent)
-            files.atomic_write(self.path, body)
+            files.make_private_dir(self.folder)
+            for kind, index in sorted(self._dirty):
+                body = json.dumps(
+                    {"format": CACHE_FORMAT, "key": self.key, "entries": self._shards[kind, index]},
+                    ensure_ascii=False,
+                    separators=(",", ":"),
+                ).encode()
+                files.atomic_write(self.folder / f"{kind}-{index:02d}.json", body)
+            (self.folder / "cases.json").unlink(missing_ok=True)  # the cache of accomp 0.1
         except OSError:
             pass  # a read-only store still answers, only slower
+        self._dirty.clear()

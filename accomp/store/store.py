@@ -15,9 +15,9 @@ import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
-from accomp.domain.checks import case_problems
+from accomp.domain.checks import case_problems, stable_until
 from accomp.domain.ids import CASE_ID, new_case_id, normalise_case_id
 from accomp.domain.problems import Problem
 from accomp.domain.settings import Settings
@@ -26,6 +26,7 @@ from accomp.store import cache, files, git, journal, yamlio
 from accomp.store.schema import schema_problems
 
 SETTINGS_FILE = "accomp.yaml"
+Reading = Literal["document", "view", "problems"]
 DERIVED_DIR = ".accomp"  # git-ignored: locks, caches, the pseudonymisation key
 DEFAULT_STORE = "casefiles"
 STORE_ENV = "ACCOMP_STORE"
@@ -81,10 +82,17 @@ class CaseRecord:
     path: Path
     document: dict[str, Any] | None
     problems: list[LocatedProblem] = field(default_factory=list)
+    # The document whenever it passed its schema, even with domain errors (for the cache).
+    parsed: dict[str, Any] | None = field(default=None, repr=False, compare=False)
 
     @property
     def errors(self) -> list[LocatedProblem]:
         return [p for p in self.problems if p.problem.severity == "error"]
+
+    @property
+    def valid(self) -> bool:
+        """No errors (warnings allowed)."""
+        return not any(p.problem.severity == "error" for p in self.problems)
 
     @property
     def warnings(self) -> list[LocatedProblem]:
@@ -108,8 +116,18 @@ def check_text(
 ) -> tuple[dict[str, Any] | None, list[LocatedProblem]]:
     """Parse and validate one document; return (plain document or None, located problems).
 
-    `settings` enables the domain checks of a case file; None skips them.
+    `settings` enables the domain checks of a case file; None skips them. The
+    document is None when there is any error.
     """
+    document, problems = _checked(path, text, schema, settings, today)
+    valid = not any(p.problem.severity == "error" for p in problems)
+    return (document if valid else None), problems
+
+
+def _checked(
+    path: Path, text: str, schema: str, settings: Settings | None, today: dt.date
+) -> tuple[dict[str, Any] | None, list[LocatedProblem]]:
+    """check_text, whose document is there whenever it passed its schema."""
     try:
         document = yamlio.load_fast(text)
     except yamlio.YamlError as exc:
@@ -127,8 +145,7 @@ def check_text(
                     ("case_id",), f"does not match the file name {path.name} (expected {expected})"
                 )
             )
-    valid = not any(p.severity == "error" for p in problems)
-    return (document if valid else None), locate_problems(path, text, problems)
+    return document, locate_problems(path, text, problems)
 
 
 class Store:
@@ -218,21 +235,20 @@ class Store:
             raise StoreError(f"{display_path(path)}: cannot read ({exc.strerror})") from None
         return check_bytes(path, data, self.settings, self.today)
 
-    def iter_cases(self) -> Iterator[CaseRecord]:
+    def iter_cases(self, read: Reading = "document") -> Iterator[CaseRecord]:
         """The cohort read path: every case file, checked, in case-id order.
 
-        Every command that reads the whole store goes through here. A file is
+        Every command that reads the whole store goes through here. `read` says
+        what a valid record carries: its whole plain `document`, its cohort
+        `view` (summary.cohort_view), or nothing (`problems` only). A file is
         parsed and validated only when its content is not in the cohort cache
         (store/cache.py); many such files are parsed on all the cores.
         """
         paths = self.case_files()
-        key = {
-            "code": cache.code_fingerprint(),
-            "settings": self.settings.fingerprint(),
-            "today": self.today.isoformat(),
-        }
-        cohort = cache.CohortCache.load(self.root / DERIVED_DIR / "cache" / "cases.json", key)
-        payloads: dict[str, Any] = {}
+        key = {"code": cache.code_fingerprint(), "settings": self.settings.fingerprint()}
+        cohort = cache.CohortCache(self.root / DERIVED_DIR / "cache", key)
+        today = self.today.isoformat()
+        found: dict[str, tuple[cache.Checks, dict[str, Any] | None]] = {}
         misses: list[Path] = []
         for path in paths:
             try:
@@ -240,19 +256,28 @@ class Store:
             except OSError:
                 misses.append(path)  # checking it reports why it cannot be read
                 continue
-            hit = cohort.get(path.name, digest)
-            if hit is None:
+            checks = cohort.checks(path.name, digest, today)
+            document = None
+            if checks is not None and read == "document" and checks[3] is not None:
+                document = cohort.document(path.name, digest)
+                if document is None:
+                    checks = None
+            if checks is None:
                 misses.append(path)
             else:
-                payloads[path.name] = hit
-        for name, digest, payload in _check_many(misses, self.settings, self.today):
-            payloads[name] = payload
+                found[path.name] = (checks, document)
+        for name, digest, checks, document in _check_many(misses, self.settings, self.today):
+            found[name] = (checks, document)
             if digest:
-                cohort.put(name, digest, payload)
+                cohort.put(name, digest, checks, document)
         cohort.forget_missing({p.name for p in paths})
         cohort.save()
         for path in paths:
-            yield record_from_payload(path, payloads[path.name])
+            checks, document = found[path.name]
+            record = record_from_checks(path, checks)
+            if record.valid:
+                record.document = {"document": document, "view": checks[3]}.get(read)
+            yield record
 
     def check_paths(self, paths: list[Path]) -> Iterator[CaseRecord]:
         """Check the named files (case files, or the settings file) one by one."""
@@ -531,12 +556,17 @@ def check_bytes(path: Path, data: bytes, settings: Settings, today: dt.date) -> 
     except yamlio.YamlError as exc:
         problem = Problem((), exc.message)
         return CaseRecord(path.stem, path, None, [LocatedProblem(path, exc.line or 1, 1, problem)])
-    document, problems = check_text(path, text, "casefile", settings, today)
-    return CaseRecord(path.stem, path, document, problems)
+    parsed, problems = _checked(path, text, "casefile", settings, today)
+    record = CaseRecord(path.stem, path, None, problems, parsed)
+    if record.valid:
+        record.document = parsed
+    return record
 
 
-def record_payload(record: CaseRecord) -> list[Any]:
-    """A checked record as plain JSON data (for the cache and the worker processes)."""
+def record_checks(record: CaseRecord, settings: Settings, today: dt.date) -> cache.Checks:
+    """A checked record as the cache keeps it: the days it holds, its problems, its cohort view."""
+    from accomp.domain.summary import cohort_view
+
     problems = [
         [
             p.line,
@@ -548,27 +578,30 @@ def record_payload(record: CaseRecord) -> list[Any]:
         ]
         for p in record.problems
     ]
-    return [record.document, problems]
+    document = record.parsed
+    if document is None:  # unreadable or not schema-valid: nothing here depends on the day
+        return [today.isoformat(), dt.date.max.isoformat(), problems, None]
+    until = stable_until(document, settings, today)
+    view = cohort_view(document, settings, today) if record.valid else None
+    return [today.isoformat(), until.isoformat(), problems, view]
 
 
-def record_from_payload(path: Path, payload: list[Any]) -> CaseRecord:
-    """The record back from its plain form."""
-    document, problems = payload
+def record_from_checks(path: Path, checks: cache.Checks) -> CaseRecord:
+    """The record (without its document) back from its cached checks."""
     located = [
         LocatedProblem(path, line, column, Problem(tuple(where), message, severity, key))
-        for line, column, where, message, severity, key in problems
+        for line, column, where, message, severity, key in checks[2]
     ]
-    return CaseRecord(path.stem, path, document, located)
+    return CaseRecord(path.stem, path, None, located)
 
 
 # Below this many files to parse, starting worker processes costs more than it saves.
 PARALLEL_FROM = 200
+Checked = tuple[str, str, cache.Checks, dict[str, Any] | None]
 
 
-def _check_paths(
-    paths: list[str], settings_data: dict[str, Any], today: str
-) -> list[tuple[str, str, list[Any]]]:
-    """Check files (in a worker process): their name, content hash and record payload."""
+def _check_paths(paths: list[str], settings_data: dict[str, Any], today: str) -> list[Checked]:
+    """Check files (in a worker process): name, content hash, cached checks, plain document."""
     settings, day = Settings(settings_data), dt.date.fromisoformat(today)
     results = []
     for name in paths:
@@ -576,27 +609,18 @@ def _check_paths(
         try:
             data = path.read_bytes()
         except OSError as exc:
-            record = CaseRecord(
-                path.stem,
-                path,
-                None,
-                [LocatedProblem(path, 1, 1, Problem((), f"cannot read ({exc.strerror})"))],
-            )
-            results.append((path.name, "", record_payload(record)))
+            problem = Problem((), f"cannot read ({exc.strerror})")
+            record = CaseRecord(path.stem, path, None, [LocatedProblem(path, 1, 1, problem)])
+            results.append((path.name, "", record_checks(record, settings, day), None))
             continue
-        results.append(
-            (
-                path.name,
-                cache.content_hash(data),
-                record_payload(check_bytes(path, data, settings, day)),
-            )
-        )
+        record = check_bytes(path, data, settings, day)
+        checks = record_checks(record, settings, day)
+        document = record.document if record.valid else None
+        results.append((path.name, cache.content_hash(data), checks, document))
     return results
 
 
-def _check_many(
-    paths: list[Path], settings: Settings, today: dt.date
-) -> Iterator[tuple[str, str, list[Any]]]:
+def _check_many(paths: list[Path], settings: Settings, today: dt.date) -> Iterator[Checked]:
     """Check many files, on all the cores when there are enough of them."""
     names = [str(p) for p in paths]
     workers = min(os.cpu_count() or 1, 8)

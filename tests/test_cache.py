@@ -1,0 +1,200 @@
+"""The cohort cache, driven through the CLI: never stale, never trusted when corrupt.
+
+Every test compares what a command answers from the cache with what it answers
+once the cache is deleted (a cold run): they must be the same bytes.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from accomp.store import store as store_module
+from bench.generate import generate
+from tests.conftest import invoke_cli
+
+CACHE = Path(".accomp") / "cache"
+
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A store of 12 generated cases (a year of follow-up each), made once for this module."""
+    root = tmp_path_factory.mktemp("generated") / "store"
+    generate(root, 12, seed=7)
+    return root
+
+
+@pytest.fixture
+def cohort(generated: Path, tmp_path: Path) -> Path:
+    """A fresh copy of the generated store, without any cache."""
+    target = tmp_path / "store"
+    shutil.copytree(generated, target)
+    shutil.rmtree(target / CACHE, ignore_errors=True)
+    return target
+
+
+def answer(store: Path, *args: str) -> str:
+    result = invoke_cli(["--store", str(store), *args])
+    assert result.exit_code in (0, 1), result.stderr
+    return result.stdout
+
+
+def cold(store: Path, *args: str) -> str:
+    """The answer with no cache at all (then the cache is as that run left it)."""
+    shutil.rmtree(store / CACHE, ignore_errors=True)
+    return answer(store, *args)
+
+
+def count_checks(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Record the files the read path parses (the ones the cache could not answer for)."""
+    parsed: list[str] = []
+    real = store_module.check_bytes
+
+    def spy(path: Path, *args: object) -> store_module.CaseRecord:
+        parsed.append(path.name)
+        return real(path, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(store_module, "check_bytes", spy)
+    return parsed
+
+
+SUMMARY = ("summary", "--format", "json", "--from", "2025-01-01")
+
+
+def test_a_warm_summary_and_validate_parse_nothing(
+    cohort: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = answer(cohort, *SUMMARY)
+    checked = answer(cohort, "validate", "--all")
+    parsed = count_checks(monkeypatch)
+    assert answer(cohort, *SUMMARY) == first
+    assert answer(cohort, "validate", "--all") == checked
+    assert answer(cohort, "list", "--format", "json") == cold(cohort, "list", "--format", "json")
+    assert parsed == sorted(p.name for p in cohort.glob("2*.yaml"))  # only the cold run parsed
+    assert json.loads(first)["cases"] > 0
+
+
+def test_an_edit_through_accomp_is_seen(cohort: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    before = json.loads(answer(cohort, *SUMMARY))
+    case_id = sorted(cohort.glob("2*.yaml"))[-1].stem
+    logged = invoke_cli(
+        [
+            *("--store", str(cohort), "contact", "log", case_id),
+            *("--date", "2026-11-19", "--channel", "sms", "--minutes", "5"),
+        ]
+    )
+    assert logged.exit_code == 0, logged.stderr
+    parsed = count_checks(monkeypatch)
+    after = answer(cohort, *SUMMARY)
+    assert parsed == [f"{case_id}.yaml"]  # only the changed file is read again
+    assert json.loads(after)["contacts"]["total"] == before["contacts"]["total"] + 1
+    assert after == cold(cohort, *SUMMARY)
+
+
+def test_a_hand_edit_of_the_same_size_and_mtime_is_seen(cohort: Path) -> None:
+    before = answer(cohort, *SUMMARY)
+    path = next(
+        p for p in sorted(cohort.glob("2*.yaml")) if "channel: phone" in p.read_text("utf-8")
+    )
+    stat = path.stat()
+    text = path.read_text("utf-8").replace("channel: phone", "channel: email", 1)
+    path.write_text(text, "utf-8")
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))  # the same size, the same mtime
+    assert path.stat().st_size == stat.st_size and path.stat().st_mtime_ns == stat.st_mtime_ns
+    after = answer(cohort, *SUMMARY)
+    channels_before = json.loads(before)["contacts"]["by_channel"]
+    channels_after = json.loads(after)["contacts"]["by_channel"]
+    assert channels_after["phone"] == channels_before["phone"] - 1
+    assert channels_after["email"] == channels_before.get("email", 0) + 1
+    assert after == cold(cohort, *SUMMARY)
+
+
+def test_a_settings_change_invalidates_every_entry(
+    cohort: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    before = answer(cohort, *SUMMARY)
+    settings = cohort / "accomp.yaml"
+    text = settings.read_text("utf-8")
+    assert "contacts_count_as_activity: true" in text
+    settings.write_text(
+        text.replace("contacts_count_as_activity: true", "contacts_count_as_activity: false"),
+        "utf-8",
+    )
+    parsed = count_checks(monkeypatch)
+    after = answer(cohort, *SUMMARY)
+    assert len(parsed) == len(list(cohort.glob("2*.yaml")))
+    assert json.loads(after)["hours"] != json.loads(before)["hours"]  # contacts no longer count
+    assert after == cold(cohort, *SUMMARY)
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        pytest.param(lambda p: p.write_bytes(b"\x00\xff garbage"), id="binary garbage"),
+        pytest.param(
+            lambda p: p.write_bytes(p.read_bytes()[: len(p.read_bytes()) // 2]), id="truncated"
+        ),
+        pytest.param(
+            lambda p: p.write_text('{"format": 2, "key": {}, "entries": {}}'), id="foreign key"
+        ),
+        pytest.param(lambda p: p.write_text("[1, 2, 3]"), id="not an object"),
+        pytest.param(
+            lambda p: p.write_text(
+                json.dumps({**json.loads(p.read_text()), "entries": {"x.yaml": "nonsense"}})
+            ),
+            id="entry of the wrong shape",
+        ),
+    ],
+)
+def test_a_corrupt_cache_is_ignored_and_rebuilt(cohort: Path, damage) -> None:  # type: ignore[no-untyped-def]
+    expected = cold(cohort, *SUMMARY)
+    shards = sorted((cohort / CACHE).glob("*.json"))
+    assert shards
+    for shard in shards:
+        damage(shard)
+    result = invoke_cli(["--store", str(cohort), *SUMMARY])
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout == expected
+    assert result.stderr == ""
+    assert answer(cohort, "list", "--format", "json") == cold(cohort, "list", "--format", "json")
+    for shard in sorted((cohort / CACHE).glob("checks-*.json")):
+        assert json.loads(shard.read_text())["format"] == 2  # rewritten whole
+
+
+def test_a_cached_entry_never_answers_for_a_renamed_file(cohort: Path) -> None:
+    answer(cohort, "validate", "--all")
+    first, second = sorted(cohort.glob("2*.yaml"))[:2]
+    first.write_bytes(second.read_bytes())  # same content under another name: case_id mismatch
+    result = invoke_cli(["--store", str(cohort), "validate", "--all"])
+    assert result.exit_code == 1
+    assert f"{first.name}:" in result.stdout and "does not match the file name" in result.stdout
+
+
+def test_the_next_day_reuses_the_cache_and_gives_the_cold_answer(
+    cohort: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    answer(cohort, *SUMMARY)
+    monkeypatch.setenv("ACCOMP_TODAY", "2026-11-21")
+    parsed = count_checks(monkeypatch)
+    warm = answer(cohort, *SUMMARY)
+    reparsed = len(parsed)
+    assert reparsed < len(list(cohort.glob("2*.yaml")))
+    assert warm == cold(cohort, *SUMMARY)
+    # A year later every date of these cases is past: the cache may be used or not,
+    # the answer is the cold one.
+    monkeypatch.setenv("ACCOMP_TODAY", "2027-11-21")
+    assert answer(cohort, *SUMMARY) == cold(cohort, *SUMMARY)
+
+
+def test_a_day_in_the_past_is_never_answered_from_a_later_day(
+    cohort: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    later = answer(cohort, "validate", "--all", "--format", "json")
+    monkeypatch.setenv("ACCOMP_TODAY", "2025-06-01")  # before many entries: future-date warnings
+    earlier = answer(cohort, "validate", "--all", "--format", "json")
+    assert earlier != later
+    assert earlier == cold(cohort, "validate", "--all", "--format", "json")

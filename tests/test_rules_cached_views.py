@@ -1,0 +1,97 @@
+"""What the cache keeps per case holds on every day it is served (properties over generated cases).
+
+The cache stores, for a case file, its checks and its cohort view computed on
+one day T, and serves them up to `stable_until(case, T)`. These properties
+check that, on any such later day D, they are exactly what D itself gives; and
+that the summary's judged weeks are the weekly hours check's.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from typing import Any
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from accomp.domain.checks import case_problems, stable_until
+from accomp.domain.hours import judged_week_figures, judged_weeks, weekly_figures
+from accomp.domain.settings import Settings
+from accomp.domain.summary import cohort_view, summarise
+from accomp.store import yamlio
+from accomp.store.store import default_settings
+from bench.generate import make_case
+
+SETTINGS = Settings.merged({}, default_settings())
+DAYS = st.dates(min_value=dt.date(2023, 1, 1), max_value=dt.date(2027, 12, 31))
+
+
+def generated_case(seed: int) -> dict[str, Any]:
+    """A realistic case (the bench's generator) as the read path gives it."""
+    _, document = make_case(random.Random(seed))
+    plain = yamlio.to_plain({"schema_version": 1, "case_id": "2026-AAAAA", **document})
+    return {k: v for k, v in plain.items() if v is not None}
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(0, 10**6), DAYS, st.integers(0, 500))
+def test_checks_and_view_hold_until_stable_until(seed: int, computed: dt.date, later: int) -> None:
+    case = generated_case(seed)
+    until = stable_until(case, SETTINGS, computed)
+    assert until >= computed
+    day = min(computed + dt.timedelta(days=later), until)
+    assert case_problems(case, SETTINGS, day) == case_problems(case, SETTINGS, computed)
+    kept, fresh = cohort_view(case, SETTINGS, computed), cohort_view(case, SETTINGS, day)
+    for first in (dt.date(2023, 1, 1), day - dt.timedelta(days=90), day - dt.timedelta(days=3)):
+        for last in (day, day + dt.timedelta(days=40)):
+            assert summarise([kept], SETTINGS, first, last, day) == summarise(
+                [fresh], SETTINGS, first, last, day
+            )
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(0, 10**6), DAYS, st.integers(-400, 60), st.integers(0, 400))
+def test_the_summary_judges_the_weeks_the_hours_check_judges(
+    seed: int, on: dt.date, start: int, length: int
+) -> None:
+    case = generated_case(seed)
+    first = on + dt.timedelta(days=start)
+    last = first + dt.timedelta(days=length)
+    reference = on if on <= last else last
+    expected = []
+    for row in weekly_figures(case, SETTINGS, first, last, reference):
+        year, week = row.week.split("-W")
+        monday = dt.date.fromisocalendar(int(year), int(week), 1)
+        if (
+            first <= monday
+            and monday + dt.timedelta(days=6) <= last
+            and row.status in ("met", "short")
+        ):
+            expected.append((row.status == "met", row.realised_hours))
+    judged = judged_weeks(case, SETTINGS, on)
+    assert list(judged_week_figures(judged, first, last, reference)) == expected
+
+
+def test_a_future_date_in_the_case_ends_the_promise_a_week_before() -> None:
+    case = generated_case(1)
+    case["contacts"] = [*case["contacts"], {"date": "2030-03-15", "channel": "sms", "minutes": 5}]
+    case.pop("exit", None)
+    case["enrolment"]["planned_end"] = "2031-01-01"
+    case["enrolment"]["programme"] = "plie"  # no maximum duration
+    assert stable_until(case, SETTINGS, dt.date(2030, 1, 1)) == dt.date(2030, 3, 8)
+    assert stable_until(case, SETTINGS, dt.date(2030, 3, 14)) == dt.date(2030, 3, 14)
+    assert stable_until(case, SETTINGS, dt.date(2030, 3, 15)) == dt.date(2030, 12, 25)
+    assert stable_until(case, SETTINGS, dt.date(2031, 1, 1)) == dt.date.max
+
+
+def test_the_end_of_the_maximum_duration_ends_the_promise() -> None:
+    case = generated_case(2)
+    case.pop("exit", None)
+    case["enrolment"].update(
+        programme="intensive-2025", start="2026-01-10", planned_end="2026-06-30"
+    )
+    case["contacts"] = [c for c in case["contacts"] if c["date"] <= "2026-06-30"]
+    assert stable_until(case, SETTINGS, dt.date(2026, 12, 1)) == dt.date(
+        2027, 1, 4
+    )  # 2027-01-11 less a week
