@@ -8,7 +8,7 @@ DEMO_STORE := casefiles
 # The demo runs on a fixed day so that its output is the same every time.
 DEMO := ACCOMP_TODAY=2026-11-20 $(BIN)/accomp --store $(DEMO_STORE)
 
-.PHONY: demo test lint install clean bench
+.PHONY: demo test lint install clean bench gates
 
 # `make bench` (N=10000 by default); `make bench N=2000`; `make bench RECORD=1` writes bench/results.md.
 N ?= 10000
@@ -48,6 +48,10 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.run --n $(N) --runs $(RUNS) $(if $(RECORD),--record)
+
+# Regenerate the compiled schema validators after changing a schema (a test says when).
+gates: $(STAMP)
+	$(BIN)/python -m accomp.store.schema
 
 lint: $(STAMP)
 	$(BIN)/ruff check accomp tests

@@ -15,7 +15,7 @@ from accomp.importers.fields import KINDS, parse_cell
 from accomp.importers.mapping import resolve
 from accomp.importers.run import RowError, read_row
 from accomp.importers.tables import Table
-from accomp.store.store import check_bytes, default_settings
+from accomp.store.store import check_bytes, default_settings, record_checks
 from accomp.store.yamlio import dump_round_trip, to_round_trip
 from tests.conftest import invoke_cli
 
@@ -44,6 +44,7 @@ def test_random_documents_never_crash_the_checks(document: dict[str, Any]) -> No
     text = dump_round_trip(to_round_trip(document))
     record = check_bytes(Path("2026-AAAAA.yaml"), text.encode(), SETTINGS, TODAY)
     assert record.document is not None or record.errors
+    assert record_checks(record, SETTINGS, TODAY)[2] is not None
     for problem in record.problems:
         assert problem.render().count("\n") == 0
 
@@ -61,6 +62,9 @@ def test_a_mutated_case_file_never_crashes_the_checks(line: str, value: Any) -> 
     )
     record = check_bytes(Path("2026-HST01.yaml"), mutated.encode(), SETTINGS, TODAY)
     assert record.document is not None or record.errors
+    # What the cohort cache keeps of it is computed without an exception too.
+    checks = record_checks(record, SETTINGS, TODAY)
+    assert checks[0] <= checks[1] and (checks[3] is not None) == record.valid
 
 
 @settings(max_examples=300, deadline=None)

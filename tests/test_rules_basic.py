@@ -133,4 +133,6 @@ def test_the_summary_knows_every_barrier_theme_of_the_schema() -> None:
     from accomp.domain.summary import BARRIER_THEMES
     from accomp.resources import schema_choices
 
-    assert list(BARRIER_THEMES) == schema_choices("casefile", "diagnostic", "barriers", "[]", "theme")
+    assert list(BARRIER_THEMES) == schema_choices(
+        "casefile", "diagnostic", "barriers", "[]", "theme"
+    )

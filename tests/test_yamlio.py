@@ -172,6 +172,37 @@ def test_the_fast_gate_and_jsonschema_agree_on_invalid_documents(mutation: str) 
     assert not is_valid(broken, "casefile")
 
 
+@pytest.mark.parametrize("mutation", sorted(MUTATIONS))
+def test_the_shipped_gate_and_a_fresh_compilation_agree(mutation: str) -> None:
+
+    from fastjsonschema import JsonSchemaException
+
+    from accomp.store.schema import _compile, _gate
+
+    shipped, fresh = _gate("casefile"), _compile("casefile")
+    document = yamlio.load_fast((DEMO_STORE / "2026-DEM01.yaml").read_text())
+    shipped(document)
+    fresh(document)
+    MUTATIONS[mutation](document)
+    for gate in (shipped, fresh):
+        with pytest.raises(JsonSchemaException):
+            gate(document)
+
+
+@pytest.mark.parametrize("name", ["casefile", "store", "import-mapping"])
+def test_the_shipped_gates_were_generated_from_the_schemas_as_they_are(name: str) -> None:
+    import functools
+    import importlib
+
+    from accomp.store.schema import GATES, _gate, schema_digest
+
+    assert name in GATES
+    module = importlib.import_module(f"accomp.store.gates.{name.replace('-', '_')}")
+    assert schema_digest(name) == module.SCHEMA_DIGEST, "a schema changed: run `make gates`"
+    gate = _gate(name)
+    assert isinstance(gate, functools.partial) and gate.func is module.validate
+
+
 def test_validating_leaves_the_loaded_schemas_untouched() -> None:
     import copy
     import json

@@ -6,6 +6,7 @@ dates as ISO strings) and the store's settings, and returns Problems.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from collections.abc import Iterable
 from typing import Any
@@ -272,7 +273,8 @@ def stable_until(case: dict[str, Any], settings: Settings, today: dt.date) -> dt
     limit = programme.get("max_duration_months")
     if limit:
         start = dt.date.fromisoformat(case["enrolment"]["start"])
-        after.append((add_months(start, int(limit)) + dt.timedelta(days=1)).isoformat())
+        with contextlib.suppress(OverflowError, ValueError):  # past the year 9999: never reached
+            after.append((add_months(start, int(limit)) + dt.timedelta(days=1)).isoformat())
     days = []
     for day in after:
         try:

@@ -136,7 +136,9 @@ def _checked(
     if not isinstance(document, dict):
         return None, [LocatedProblem(path, 1, 1, Problem((), "the file must be a YAML mapping"))]
     problems = schema_problems(document, schema)
-    if not problems and settings is not None:
+    if problems:
+        return None, locate_problems(path, text, problems)
+    if settings is not None:
         problems = case_problems(document, settings, today)
         expected = path.stem
         if document.get("case_id") != expected:
