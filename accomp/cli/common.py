@@ -113,8 +113,16 @@ class CaseEdit:
     store: Store
     tx: Transaction
     case_id: str
-    document: Any
     before: dict[str, Any]
+
+    @property
+    def document(self) -> Any:
+        """The round-trip document, to change in place (parsed on first use)."""
+        return self.tx.edit(self.case_id)
+
+    def append(self, key: str, entry: dict[str, Any]) -> None:
+        """Add an entry at the end of a top-level list (contacts, activities, …)."""
+        self.tx.append(self.case_id, key, entry)
 
     @property
     def message(self) -> str:
@@ -131,7 +139,7 @@ class CaseEdit:
 
     def replace(self, plain: dict[str, Any]) -> None:
         """Write this plain document instead of the file (its comments go too)."""
-        self.document = self.tx.replace(self.case_id, plain)
+        self.tx.replace(self.case_id, plain)
 
     def check_date(self, option: str, day: dt.date, past_only: bool = False) -> None:
         """Refuse a date before the enrolment, or (for what has happened) after today."""
@@ -149,8 +157,7 @@ def editing(
     store = open_store(ctx)
     case_id = store.resolve_id(typed_id)
     with store.transaction(f"edit {case_id}", author(as_), commit=not no_commit) as tx:
-        document = tx.edit(case_id)
-        yield CaseEdit(store, tx, case_id, document, tx.before(case_id))
+        yield CaseEdit(store, tx, case_id, tx.open(case_id))
     after_write(store, no_commit)
 
 

@@ -88,7 +88,7 @@ def followup(
             raise UsageError(f"--date: {day} is before the exit {exit_['date']}")
         edit.check_date("--date", day, past_only=True)
         entry: dict[str, Any] = {"date": day, "situation": situation}
-        yamlio.append(edit.document["followups"], with_note(entry, note))
+        edit.append("followups", with_note(entry, note))
         edit.message = f"followup {edit.case_id}: {situation} on {day}"
 
 

@@ -98,7 +98,7 @@ def contact_log(
             "mode": mode,
             "by": by or edit.before["enrolment"]["referent"],
         }
-        yamlio.append(edit.document["contacts"], with_note(entry, note))
+        edit.append("contacts", with_note(entry, note))
         edit.message = f"contact {edit.case_id}: {channel}, {minutes} min on {day}"
 
 
@@ -372,7 +372,7 @@ def activity_log(
                 raise UsageError(f"--action: no action {action} in case {edit.case_id}")
             entry["action"] = ident
         entry["status"] = status
-        yamlio.append(edit.document["activities"], with_note(entry, note))
+        edit.append("activities", with_note(entry, note))
         edit.message = f"activity {edit.case_id}: {hours:g} h {kind} on {day} ({status})"
 
 
@@ -405,7 +405,7 @@ def absence_add(
         if overlap:
             raise UsageError(f"overlaps the absence {overlap[0]['from']} to {overlap[0]['to']}")
         entry: dict[str, Any] = {"from": first, "to": last, "reason": reason}
-        yamlio.append(edit.document["absences"], with_note(entry, note))
+        edit.append("absences", with_note(entry, note))
         edit.message = f"absence {edit.case_id}: {reason} {first} to {last}"
 
 
@@ -443,7 +443,7 @@ def contract_hours(
         }
         if requested:
             entry["requested_on"] = requested
-        yamlio.append(edit.document["target_changes"], entry)
+        edit.append("target_changes", entry)
         edit.message = f"contract {edit.case_id}: weekly target {hours:g} h from {first}"
 
 
@@ -483,5 +483,5 @@ def allowance_add(
             entry["kind"] = kind
         if check.exceeded:
             entry["forced_reason"] = reason.strip()  # type: ignore[union-attr]
-        yamlio.append(edit.document["allowances"], entry)
+        edit.append("allowances", entry)
         edit.message = f"allowance {edit.case_id}: {amount:g} EUR on {day}"

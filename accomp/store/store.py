@@ -112,24 +112,35 @@ def locate_problems(path: Path, text: str, problems: list[Problem]) -> list[Loca
 
 
 def check_text(
-    path: Path, text: str, schema: str, settings: Settings | None, today: dt.date
+    path: Path,
+    text: str,
+    schema: str,
+    settings: Settings | None,
+    today: dt.date,
+    loaded: dict[str, Any] | None = None,
 ) -> tuple[dict[str, Any] | None, list[LocatedProblem]]:
     """Parse and validate one document; return (plain document or None, located problems).
 
     `settings` enables the domain checks of a case file; None skips them. The
-    document is None when there is any error.
+    document is None when there is any error. `loaded`: the text's plain data
+    when the caller has just loaded it with the fast loader (it is not parsed again).
     """
-    document, problems = _checked(path, text, schema, settings, today)
+    document, problems = _checked(path, text, schema, settings, today, loaded)
     valid = not any(p.problem.severity == "error" for p in problems)
     return (document if valid else None), problems
 
 
 def _checked(
-    path: Path, text: str, schema: str, settings: Settings | None, today: dt.date
+    path: Path,
+    text: str,
+    schema: str,
+    settings: Settings | None,
+    today: dt.date,
+    loaded: dict[str, Any] | None = None,
 ) -> tuple[dict[str, Any] | None, list[LocatedProblem]]:
     """check_text, whose document is there whenever it passed its schema."""
     try:
-        document = yamlio.load_fast(text)
+        document = yamlio.load_fast(text) if loaded is None else loaded
     except yamlio.YamlError as exc:
         problem = Problem((), exc.message)
         return None, [LocatedProblem(path, exc.line or 1, exc.column or 1, problem)]
@@ -469,8 +480,10 @@ class _Edit:
     case_id: str
     path: Path
     original: str | None  # None for a new case
-    document: Any  # the round-trip document being changed
+    document: Any  # the round-trip document being changed (None until one is needed)
     before: dict[str, Any] | None  # the plain document as it was (None for a new case)
+    text: str | None = None  # the new text, while only entries were appended (append_text)
+    plain: dict[str, Any] | None = None  # the plain data of `text`
 
 
 class Transaction:
@@ -483,29 +496,56 @@ class Transaction:
         self._locks = locks
         self._edits: dict[str, _Edit] = {}
 
+    def open(self, case_id: str) -> dict[str, Any]:
+        """Lock a case and check it as it is; returns its plain data."""
+        if case_id not in self._edits:
+            self._locks.enter_context(
+                files.locked(self.store.lock_path(case_id), f"case {case_id}")
+            )
+            path = self.store.case_path(case_id)
+            # Check the file as it is before changing it, so that a problem already
+            # in the file is reported with its line, not blamed on this command.
+            record = self.store.check_file(path)
+            if record.document is None:
+                raise InvalidDocument(
+                    _first_error(record.errors) + " (fix it first; see `accomp validate`)"
+                )
+            text = self.store.read_text(case_id)
+            self._edits[case_id] = _Edit(case_id, path, text, None, record.document)
+        return self.before(case_id)
+
     def edit(self, case_id: str) -> Any:
         """Lock a case and return its round-trip document to change in place."""
-        if case_id in self._edits:
-            return self._edits[case_id].document
-        self._locks.enter_context(files.locked(self.store.lock_path(case_id), f"case {case_id}"))
-        path = self.store.case_path(case_id)
-        # Check the file as it is before changing it, so that a problem already
-        # in the file is reported with its line, not blamed on this command.
-        record = self.store.check_file(path)
-        if record.document is None:
-            raise InvalidDocument(
-                _first_error(record.errors) + " (fix it first; see `accomp validate`)"
-            )
-        text = self.store.read_text(case_id)
-        document = yamlio.load_round_trip(text)
-        self._edits[case_id] = _Edit(case_id, path, text, document, record.document)
-        return document
+        self.open(case_id)
+        edit = self._edits[case_id]
+        if edit.document is None:
+            edit.document = yamlio.load_round_trip(edit.text or edit.original or "")
+            edit.text = edit.plain = None
+        return edit.document
+
+    def append(self, case_id: str, key: str, entry: dict[str, Any]) -> None:
+        """Add an entry at the end of a top-level list of a case (contacts, activities…).
+
+        Appended as text when the file allows it (yamlio.append_text: no
+        round-trip parse, every other byte kept), else through the round trip.
+        """
+        self.open(case_id)
+        edit = self._edits[case_id]
+        if edit.document is None:
+            current = edit.plain or edit.before or {}
+            expected = {**current, key: [*current.get(key, []), yamlio.to_plain(entry)]}
+            text = yamlio.append_text(edit.text or edit.original or "", key, entry, expected)
+            if text is not None:
+                edit.text, edit.plain = text, expected
+                return
+        yamlio.append(self.edit(case_id)[key], entry)
 
     def replace(self, case_id: str, plain: dict[str, Any]) -> Any:
         """Replace a case being edited by `plain` data, rewritten from scratch (no comments)."""
         edit = self._edits[case_id]
         fields = {k: v for k, v in plain.items() if k not in ("schema_version", "case_id")}
         edit.document = new_case_document(self.store, case_id, yamlio.with_dates(fields))
+        edit.text = edit.plain = None
         return edit.document
 
     def before(self, case_id: str) -> dict[str, Any]:
@@ -534,7 +574,12 @@ class Transaction:
         """Validate every changed document, then write them; returns the paths written."""
         pending: list[tuple[Path, bytes]] = []
         for edit in self._edits.values():
-            text = checked_text(self.store, edit.path, edit.document, edit.original)
+            if edit.document is not None:
+                text = checked_text(self.store, edit.path, edit.document, edit.original)
+            elif edit.text is not None:
+                text = validated_text(self.store, edit.path, edit.text, edit.plain)
+            else:
+                continue  # opened, not changed
             if text is not None:
                 pending.append((edit.path, text.encode("utf-8")))
         for path, data in pending:
@@ -651,7 +696,18 @@ def checked_text(store: Store, path: Path, document: Any, original: str | None) 
     text = yamlio.dump_round_trip(document, like=original)
     if text == original:
         return None
-    _, problems = check_text(path, text, "casefile", store.settings, store.today)
+    return validated_text(store, path, text)
+
+
+def validated_text(
+    store: Store, path: Path, text: str, loaded: dict[str, Any] | None = None
+) -> str:
+    """The new text of a case file, once it passed the schema and the domain rules.
+
+    Raises DocumentRefused naming the first error: nothing may be written then.
+    `loaded`: the plain data the text was just loaded as (see check_text).
+    """
+    _, problems = check_text(path, text, "casefile", store.settings, store.today, loaded)
     errors = [p.problem for p in problems if p.problem.severity == "error"]
     if errors:
         raise DocumentRefused(path.stem, errors[0].field, errors[0].message)
