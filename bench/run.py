@@ -35,8 +35,8 @@ WRAPPER = (
 )
 
 
-def run(store: Path, *args: str) -> tuple[float, float]:
-    """Time one accomp command; returns (seconds, peak MB)."""
+def run(store: Path, *args: str, today: str = TODAY) -> tuple[float, float]:
+    """Time one accomp command on the day `today`; returns (seconds, peak MB)."""
     command = [
         sys.executable,
         "-c",
@@ -48,7 +48,7 @@ def run(store: Path, *args: str) -> tuple[float, float]:
         str(store),
         *args,
     ]
-    env = {**os.environ, "ACCOMP_TODAY": TODAY, "ACCOMP_USER": "bench"}
+    env = {**os.environ, "ACCOMP_TODAY": today, "ACCOMP_USER": "bench"}
     result = subprocess.run(command, capture_output=True, text=True, env=env, check=True)
     seconds, peak_kb, code = result.stderr.strip().splitlines()[-1].split()
     if int(code) not in (0, 1):
@@ -113,6 +113,11 @@ def main() -> None:
         shutil.rmtree(cache, ignore_errors=True)
 
     days = iter(range(10_000))
+    next_days = iter(range(1, 10_000))
+
+    def next_day() -> tuple[float, float]:
+        day = dt.date.fromisoformat(TODAY) + dt.timedelta(days=next(next_days))
+        return run(big, "summary", "--format", "json", today=day.isoformat())
 
     def change_one() -> None:
         case_id = sorted(big.glob("2*.yaml"))[0].stem
@@ -144,6 +149,7 @@ def main() -> None:
         measure("summary, cold (no cache)", args.runs, lambda: run(big, "summary", "--format", "json"), cold),
         measure("summary, warm", args.runs, lambda: run(big, "summary", "--format", "json")),
         measure("summary, after one case changed", args.runs, lambda: run(big, "summary", "--format", "json"), change_one),
+        measure("summary, first run of each next day", args.runs, next_day),
         measure("validate --all, cold", args.runs, lambda: run(big, "validate", "--all"), cold),
         measure("validate --all, warm", args.runs, lambda: run(big, "validate", "--all")),
         measure("hours check --week 2026-W46", args.runs, lambda: run(big, "hours", "check", "--week", "2026-W46", "--format", "json")),

@@ -279,7 +279,10 @@ class Store:
                 misses.append(path)
             else:
                 found[path.name] = (checks, document)
-        for name, digest, checks, document in _check_many(misses, self.settings, self.today):
+        # The documents of the files parsed now are kept (and cached) only when asked for:
+        # a cold summary of 10,000 cases would otherwise hold them all in memory.
+        parsed = _check_many(misses, self.settings, self.today, documents=read == "document")
+        for name, digest, checks, document in parsed:
             found[name] = (checks, document)
             if digest:
                 cohort.put(name, digest, checks, document)
@@ -647,8 +650,11 @@ PARALLEL_FROM = 200
 Checked = tuple[str, str, cache.Checks, dict[str, Any] | None]
 
 
-def _check_paths(paths: list[str], settings_data: dict[str, Any], today: str) -> list[Checked]:
-    """Check files (in a worker process): name, content hash, cached checks, plain document."""
+def _check_paths(
+    paths: list[str], settings_data: dict[str, Any], today: str, documents: bool
+) -> list[Checked]:
+    """Check files (in a worker process): name, content hash, cached checks, plain document
+    (None when `documents` is false)."""
     settings, day = Settings(settings_data), dt.date.fromisoformat(today)
     results = []
     for name in paths:
@@ -662,17 +668,19 @@ def _check_paths(paths: list[str], settings_data: dict[str, Any], today: str) ->
             continue
         record = check_bytes(path, data, settings, day)
         checks = record_checks(record, settings, day)
-        document = record.document if record.valid else None
+        document = record.document if record.valid and documents else None
         results.append((path.name, cache.content_hash(data), checks, document))
     return results
 
 
-def _check_many(paths: list[Path], settings: Settings, today: dt.date) -> Iterator[Checked]:
+def _check_many(
+    paths: list[Path], settings: Settings, today: dt.date, documents: bool
+) -> Iterator[Checked]:
     """Check many files, on all the cores when there are enough of them."""
     names = [str(p) for p in paths]
     workers = min(os.cpu_count() or 1, 8)
     if len(names) < PARALLEL_FROM or workers < 2:
-        yield from _check_paths(names, settings.data, today.isoformat())
+        yield from _check_paths(names, settings.data, today.isoformat(), documents)
         return
     import concurrent.futures
     import multiprocessing
@@ -682,8 +690,9 @@ def _check_many(paths: list[Path], settings: Settings, today: dt.date) -> Iterat
     # fork: the workers start at once with accomp already imported (Linux).
     context = multiprocessing.get_context("fork")
     with concurrent.futures.ProcessPoolExecutor(workers, mp_context=context) as pool:
+        n = len(chunks)
         for results in pool.map(
-            _check_paths, chunks, [settings.data] * len(chunks), [today.isoformat()] * len(chunks)
+            _check_paths, chunks, [settings.data] * n, [today.isoformat()] * n, [documents] * n
         ):
             yield from results
 
