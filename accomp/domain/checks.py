@@ -245,30 +245,47 @@ def past_max_duration(case: dict[str, Any], settings: Settings, day: dt.date) ->
     return int(limit) if last > add_months(start, int(limit)) else None
 
 
-def _iso_days(value: Any) -> Iterable[str]:
-    """Every value of a plain document that is an ISO day (YYYY-MM-DD)."""
-    if isinstance(value, dict):
-        for item in value.values():
-            yield from _iso_days(item)
-    elif isinstance(value, list):
-        for item in value:
-            yield from _iso_days(item)
-    elif isinstance(value, str) and len(value) == 10 and value[4] == "-" and value[7] == "-":
-        yield value
+def _day_bound_dates(case: dict[str, Any]) -> Iterable[str]:
+    """The dates of a case that the checks and the cohort figures compare with today.
+
+    What happened (contacts, allowances, follow-ups, done activities, the exit:
+    dated after today they are warnings, and done ones are realised hours), the
+    birth date, and what sets the weekly targets (start, planned end, target
+    changes, absences). Not the plan's dates: they may lie ahead without
+    changing anything computed on today.
+    """
+    for section in ("contacts", "allowances", "followups"):
+        for entry in case.get(section) or []:
+            yield entry["date"]
+    for activity in case.get("activities") or []:
+        if activity["status"] == "done":
+            yield activity["date"]
+    if case.get("exit"):
+        yield case["exit"]["date"]
+    yield case["identity"]["birth_date"]
+    enrolment = case["enrolment"]
+    yield enrolment["start"]
+    if enrolment.get("planned_end"):
+        yield enrolment["planned_end"]
+    for change in case.get("target_changes") or []:
+        yield change["from"]
+    for absence in case.get("absences") or []:
+        yield absence["from"]
+        yield absence["to"]
 
 
 def stable_until(case: dict[str, Any], settings: Settings, today: dt.date) -> dt.date:
     """The last day on which what was computed on `today` still holds for this case.
 
     The checks and the cohort figures depend on the day only by comparing it with
-    the case's own dates (future dates, birth date, the weekly targets to come)
-    and with the end of the programme's maximum duration. So they stay the same
+    some of the case's own dates (_day_bound_dates) and with the end of the
+    programme's maximum duration. So they stay the same
     from `today` until a week before the first such date after `today` (a week:
     the weekly figures look at whole weeks). Computed on `today`, they hold on
     `today` itself in any case.
     """
     iso = today.isoformat()
-    after = [day for day in _iso_days(case) if day > iso]
+    after = [day for day in _day_bound_dates(case) if day > iso]
     programme = settings.programme(case["enrolment"]["programme"]) or {}
     limit = programme.get("max_duration_months")
     if limit:
