@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from accomp.store import cache
 from accomp.store import store as store_module
 from bench.generate import generate
 from tests.conftest import invoke_cli
@@ -101,7 +102,27 @@ def test_an_edit_through_accomp_is_seen(cohort: Path, monkeypatch: pytest.Monkey
     assert after == cold(cohort, *SUMMARY)
 
 
-def test_a_hand_edit_of_the_same_size_and_mtime_is_seen(cohort: Path) -> None:
+@pytest.fixture(params=["just written", "settled"])
+def settled(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> bool:
+    """Run a test with files just written (always hashed) and with files taken as settled
+    (their stat signature is kept and trusted while it does not change)."""
+    if request.param == "settled":
+        monkeypatch.setattr(cache, "SETTLED_SECONDS", -60)
+    return request.param == "settled"
+
+
+def test_settled_unchanged_files_are_not_even_read(
+    cohort: Path, settled: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = answer(cohort, *SUMMARY)
+    hashed: list[int] = []
+    real = cache.content_hash
+    monkeypatch.setattr(cache, "content_hash", lambda data: hashed.append(1) or real(data))
+    assert answer(cohort, *SUMMARY) == first
+    assert len(hashed) == (0 if settled else len(list(cohort.glob("2*.yaml"))))
+
+
+def test_a_hand_edit_of_the_same_size_and_mtime_is_seen(cohort: Path, settled: bool) -> None:
     before = answer(cohort, *SUMMARY)
     path = next(
         p for p in sorted(cohort.glob("2*.yaml")) if "channel: phone" in p.read_text("utf-8")
@@ -145,7 +166,10 @@ def test_a_settings_change_invalidates_every_entry(
             lambda p: p.write_bytes(p.read_bytes()[: len(p.read_bytes()) // 2]), id="truncated"
         ),
         pytest.param(
-            lambda p: p.write_text('{"format": 2, "key": {}, "entries": {}}'), id="foreign key"
+            lambda p: p.write_text(
+                json.dumps({"format": cache.CACHE_FORMAT, "key": {}, "entries": {}})
+            ),
+            id="foreign key",
         ),
         pytest.param(lambda p: p.write_text("[1, 2, 3]"), id="not an object"),
         pytest.param(
@@ -168,7 +192,7 @@ def test_a_corrupt_cache_is_ignored_and_rebuilt(cohort: Path, damage) -> None:  
     assert result.stderr == ""
     assert answer(cohort, "list", "--format", "json") == cold(cohort, "list", "--format", "json")
     for shard in sorted((cohort / CACHE).glob("checks-*.json")):
-        assert json.loads(shard.read_text())["format"] == 2  # rewritten whole
+        assert json.loads(shard.read_text())["format"] == cache.CACHE_FORMAT  # rewritten whole
 
 
 def test_a_cached_entry_never_answers_for_a_renamed_file(cohort: Path) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import os
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -263,9 +264,22 @@ class Store:
         today = self.today.isoformat()
         found: dict[str, tuple[cache.Checks, dict[str, Any] | None]] = {}
         misses: list[Path] = []
+        signatures: dict[str, list[int] | None] = {}
+        settled_before = time.time_ns() - cache.SETTLED_SECONDS * 1_000_000_000
         for path in paths:
             try:
-                digest = cache.content_hash(path.read_bytes())
+                # The signature is taken before the content is read: if the file changes
+                # in between, the next run sees another signature and hashes it again.
+                stat = path.stat()
+                signature = [stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino]
+                digest = cohort.digest(path.name, signature)
+                if digest is not None:
+                    signatures[path.name] = signature
+                else:
+                    digest = cache.content_hash(path.read_bytes())
+                    if max(stat.st_mtime_ns, stat.st_ctime_ns) < settled_before:
+                        signatures[path.name] = signature
+                        cohort.sign(path.name, digest, signature)
             except OSError:
                 misses.append(path)  # checking it reports why it cannot be read
                 continue
@@ -285,7 +299,7 @@ class Store:
         for name, digest, checks, document in parsed:
             found[name] = (checks, document)
             if digest:
-                cohort.put(name, digest, checks, document)
+                cohort.put(name, digest, checks, document, signatures.get(name))
         cohort.forget_missing({p.name for p in paths})
         cohort.save()
         for path in paths:
