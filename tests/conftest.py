@@ -129,6 +129,14 @@ def git(store: Path, *args: str) -> str:
     ).stdout
 
 
+def changed_lines(store: Path, since: str, name: str) -> tuple[list[str], list[str]]:
+    """The lines a file gained and lost since a commit (`+…` and `-…` of git diff)."""
+    diff = git(store, "diff", since, "--", name).splitlines()
+    added = [line for line in diff if line.startswith("+") and not line.startswith("+++")]
+    removed = [line for line in diff if line.startswith("-") and not line.startswith("---")]
+    return added, removed
+
+
 def snapshot(folder: Path) -> dict[str, bytes]:
     """Every file below `folder` (but .git and .accomp) with its bytes, to prove nothing changed."""
     return {

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 from accomp.store import yamlio
 from bench.generate import make_case
-from tests.conftest import DEMO_STORE, git, invoke_cli
+from tests.conftest import DEMO_STORE, changed_lines, git, invoke_cli
 from tests.test_store_writes import HAND_EDITED
 
 ENTRIES: dict[str, dict[str, Any]] = {
@@ -157,13 +157,7 @@ def test_contact_log_on_a_hand_edited_case_adds_lines_and_removes_none(store: Pa
             ]
         )
         assert result.exit_code == 0, result.stderr
-    diff = git(store, "diff", "HEAD~2", "--", path.name)
-    removed = [
-        line for line in diff.splitlines() if line.startswith("-") and not line.startswith("---")
-    ]
-    added = [
-        line for line in diff.splitlines() if line.startswith("+") and not line.startswith("+++")
-    ]
+    added, removed = changed_lines(store, "HEAD~2", path.name)
     assert removed == []
     assert added == [
         "+- date: 2026-09-15", "+  channel: sms", "+  minutes: 5", "+  mode: individual", "+  by: jdupont",

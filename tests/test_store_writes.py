@@ -14,7 +14,7 @@ import pytest
 from accomp.errors import InvalidDocument, LockBusy
 from accomp.store import files, yamlio
 from accomp.store.store import Store
-from tests.conftest import git, snapshot
+from tests.conftest import changed_lines, git, snapshot
 
 
 def test_a_failed_write_leaves_the_old_file_and_no_temp_file(
@@ -128,13 +128,7 @@ def test_an_edit_keeps_every_comment_key_order_quote_and_indentation(store: Path
         yamlio.append(
             document["contacts"], {"date": dt.date(2026, 9, 15), "channel": "sms", "minutes": 5}
         )
-    diff = git(store, "diff", "HEAD~1", "--", path.name)
-    added = [
-        line for line in diff.splitlines() if line.startswith("+") and not line.startswith("+++")
-    ]
-    removed = [
-        line for line in diff.splitlines() if line.startswith("-") and not line.startswith("---")
-    ]
+    added, removed = changed_lines(store, "HEAD~1", path.name)
     assert removed == []
     assert added == ["+- date: 2026-09-15", "+  channel: sms", "+  minutes: 5"]
 

@@ -347,7 +347,9 @@ def judged_week_figures(
     tail = judged["tail_target"]
     if tail:
         computed = dt.date.fromisoformat(judged["on"])
-        ordinal = computed.toordinal() + 7 - computed.weekday()
+        monday = computed.toordinal() + 7 - computed.weekday()  # the first Monday after it
+        if monday < low:
+            monday += (low - monday + 6) // 7 * 7  # the first of those Mondays in the period
         met = status_of(tail, 0.0, 0.0, upcoming=False) == "met"
-        for _monday in range(max(ordinal, ordinal + (low - ordinal + 6) // 7 * 7), high + 1, 7):
+        for _ in range(monday, high + 1, 7):
             yield met, 0.0
