@@ -24,6 +24,7 @@ store's settings. The rules, from the 2023 law and the 2025 référentiel:
 from __future__ import annotations
 
 import datetime as dt
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -307,49 +308,67 @@ def totals(rows: Iterable[WeekFigures]) -> dict[str, float]:
 def judged_weeks(case: dict[str, Any], settings: Settings, on: dt.date) -> dict[str, Any]:
     """What the cohort summary needs of the hours check, computed once on day `on`.
 
-    `weeks` holds the contract weeks whose Monday is on or before `on` and whose
-    target is not 0, as `[Monday's ordinal, met, realised hours]`. `tail_target`
-    is the target of the weeks after `on` while the contract goes on (None when
-    it has ended): as long as no date of the case falls in those weeks (see
-    checks.stable_until), they have that target and nothing realised.
+    The judged weeks are the contract weeks whose Monday is on or before `on`
+    and whose target is not 0, as parallel lists (compact in the cache, and
+    counted in a period by bisection): `mondays` (their Mondays' ordinals, in
+    order), `realised` (their realised hours) and `met_before` (`met_before[i]`:
+    how many of the first i weeks met their target). `tail_target` is the target
+    of the weeks after `on` while the contract goes on (None when it has ended):
+    as long as no date of the case falls in those weeks (see checks.stable_until),
+    they have that target and nothing realised.
     """
     kinds = counting_kinds(settings)
     programme = settings.programme(case["enrolment"]["programme"]) or {}
     contacts_count = bool(programme.get("contacts_count_as_activity", True))
     realised_weeks = realised_by_week(case, kinds, contacts_count)
     calendar = TargetCalendar(case)
-    rows = []
+    mondays: list[int] = []
+    realised_hours: list[float] = []
+    met_before = [0]
     for monday in contract_weeks(case, calendar.start, on):
         target = calendar.week_target(monday)
         if target == 0:
             continue  # exempt: never judged
         realised = realised_weeks.get(monday, 0.0)
         met = status_of(target, 0.0, realised, upcoming=False) == "met"
-        rows.append([monday.toordinal(), met, round(realised, 2)])
+        mondays.append(monday.toordinal())
+        realised_hours.append(round(realised, 2))
+        met_before.append(met_before[-1] + met)
     tail = None
     if calendar.start <= on and (calendar.end is None or calendar.end > on):
         tail = calendar.week_target(on + dt.timedelta(days=7 - on.weekday()))
-    return {"on": on.isoformat(), "weeks": rows, "tail_target": tail}
+    return {
+        "on": on.isoformat(),
+        "mondays": mondays,
+        "realised": realised_hours,
+        "met_before": met_before,
+        "tail_target": tail,
+    }
 
 
-def judged_week_figures(
+def judged_in_period(
     judged: dict[str, Any], first: dt.date, last: dt.date, on: dt.date
-) -> Iterator[tuple[bool, float]]:
-    """(met, realised hours) of the judged weeks wholly inside first..last, not after `on`.
+) -> tuple[int, int, list[float]]:
+    """(weeks judged, weeks met, realised hours of each) for the judged weeks wholly
+    inside first..last and not after `on`, in order.
 
     `judged` is what judged_weeks computed, on `on` or on an earlier day that
     stable_until says still holds.
     """
     low, high = first.toordinal(), min(last.toordinal() - 6, on.toordinal())
-    for ordinal, met, realised in judged["weeks"]:
-        if low <= ordinal <= high:
-            yield met, realised
+    mondays, met_before = judged["mondays"], judged["met_before"]
+    begin = bisect_left(mondays, low)
+    end = max(begin, bisect_right(mondays, high))
+    weeks, met = end - begin, met_before[end] - met_before[begin]
+    realised = judged["realised"][begin:end]
     tail = judged["tail_target"]
     if tail:
         computed = dt.date.fromisoformat(judged["on"])
         monday = computed.toordinal() + 7 - computed.weekday()  # the first Monday after it
         if monday < low:
             monday += (low - monday + 6) // 7 * 7  # the first of those Mondays in the period
-        met = status_of(tail, 0.0, 0.0, upcoming=False) == "met"
-        for _ in range(monday, high + 1, 7):
-            yield met, 0.0
+        later = len(range(monday, high + 1, 7))
+        weeks += later
+        met += later if status_of(tail, 0.0, 0.0, upcoming=False) == "met" else 0
+        realised += [0.0] * later
+    return weeks, met, realised

@@ -1,16 +1,19 @@
 """The cohort cache: what the read path learnt about each case file, so that it is read once.
 
 Kept in the store's git-ignored `.accomp/cache/`, as JSON (a foreign or corrupt
-cache can never run code; it is ignored and rebuilt). Two kinds of entries, each
-split in SHARDS files so that one changed case rewrites one small file:
+cache can never run code; it is ignored and rebuilt). Three kinds of entries,
+each split in SHARDS files so that one changed case rewrites one small file,
+and each read only by the commands that need it:
 
-* `checks-NN.json`: the file's problems and, when it is valid, its cohort view
-  (what the summary reads), with the days on which they hold: from the day they
-  were computed to the day `checks.stable_until` gives (a future date in the
-  case, the end of the programme's maximum duration). The first command of a
-  new day does not re-read the store.
+* `checks-NN.json`: the file's problems, with the days on which they hold: from
+  the day they were computed to the day `checks.stable_until` gives (a future
+  date in the case, the end of the programme's maximum duration). The first
+  command of a new day does not re-read the store. `validate` reads only these.
+* `views-NN.json`: the cohort view of a valid file (summary.cohort_view: what
+  the summary and the FSE+ indicators read, pre-aggregated), computed on the
+  same day as its checks.
 * `documents-NN.json`: the plain document, for the commands that need all of it
-  (lists, worklists, exports); read only by them.
+  (lists, worklists, exports).
 
 An entry is used only when **the content hash of the file** is the one it was
 made from. Reading and hashing 10,000 files costs about 0.3 s, so, as git does,
@@ -27,14 +30,15 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import json
 import zlib
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 from accomp.store import files
 
-CACHE_FORMAT = 3
+CACHE_FORMAT = 4
 SETTLED_SECONDS = 2
 SHARDS = 64
 
@@ -59,7 +63,8 @@ def content_hash(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-# A cached check: [computed on, holds until (ISO days), problems, cohort view or None].
+# A file's checks: [computed on, holds until (ISO days), problems, cohort view or None].
+# The checks shards keep the first three and whether there is a view; the view lives apart.
 Checks = list[Any]
 
 
@@ -85,8 +90,8 @@ class CohortCache:
 
     def _read(self, path: Path) -> dict[str, list[Any]]:
         try:
-            data = json.loads(path.read_bytes())
-        except (OSError, ValueError):
+            data = orjson.loads(path.read_bytes())
+        except (OSError, orjson.JSONDecodeError):
             return {}  # missing, corrupt or foreign: rebuilt
         if (
             isinstance(data, dict)
@@ -117,10 +122,15 @@ class CohortCache:
             entry[2] = signature
             self._dirty.add(("checks", index))
 
-    def checks(self, name: str, digest: str, today: str) -> Checks | None:
-        """The checks cached for this file content, if they hold on `today` (ISO)."""
-        entry = self._shard("checks", shard_of(name)).get(name)
-        if (
+    def checks(self, name: str, digest: str, today: str, view: bool) -> Checks | None:
+        """The checks cached for this file content, if they hold on `today` (ISO).
+
+        With `view`, a file that has a cohort view is a hit only if its view is
+        cached too; without, the view is not read (it is None in the answer).
+        """
+        index = shard_of(name)
+        entry = self._shard("checks", index).get(name)
+        if not (
             isinstance(entry, list)
             and len(entry) == 3
             and entry[0] == digest
@@ -128,7 +138,19 @@ class CohortCache:
             and len(entry[1]) == 4
             and entry[1][0] <= today <= entry[1][1]
         ):
-            return entry[1]
+            return None
+        computed_on, until, problems, has_view = entry[1]
+        if not (view and has_view):
+            return [computed_on, until, problems, None]
+        cached = self._shard("views", index).get(name)
+        if (
+            isinstance(cached, list)
+            and len(cached) == 3
+            and cached[0] == digest
+            and cached[1] == computed_on
+            and isinstance(cached[2], dict)
+        ):
+            return [computed_on, until, problems, cached[2]]
         return None
 
     def document(self, name: str, digest: str) -> dict[str, Any] | None:
@@ -148,8 +170,16 @@ class CohortCache:
     ) -> None:
         """Remember what checking this file content gave (and its stat signature if settled)."""
         index = shard_of(name)
-        self._shard("checks", index)[name] = [digest, checks, signature]
+        computed_on, until, problems, view = checks
+        self._shard("checks", index)[name] = [
+            digest,
+            [computed_on, until, problems, view is not None],
+            signature,
+        ]
         self._dirty.add(("checks", index))
+        if view is not None:
+            self._shard("views", index)[name] = [digest, computed_on, view]
+            self._dirty.add(("views", index))
         if document is not None:
             self._shard("documents", index)[name] = [digest, document]
             self._dirty.add(("documents", index))
@@ -165,16 +195,20 @@ class CohortCache:
         """Write the shards that changed (atomically; a failure only costs speed)."""
         if not self._dirty:
             return
+        dirty, self._dirty = sorted(self._dirty), set()
         try:
             files.make_private_dir(self.folder)
-            for kind, index in sorted(self._dirty):
-                body = json.dumps(
-                    {"format": CACHE_FORMAT, "key": self.key, "entries": self._shards[kind, index]},
-                    ensure_ascii=False,
-                    separators=(",", ":"),
-                ).encode()
+            for kind, index in dirty:
+                shard = {
+                    "format": CACHE_FORMAT,
+                    "key": self.key,
+                    "entries": self._shards[kind, index],
+                }
+                try:
+                    body = orjson.dumps(shard)
+                except TypeError:
+                    continue  # a value JSON cannot hold (an integer past 64 bits): not cached
                 files.atomic_write(self.folder / f"{kind}-{index:02d}.json", body)
             (self.folder / "cases.json").unlink(missing_ok=True)  # the cache of accomp 0.1
         except OSError:
             pass  # a read-only store still answers, only slower
-        self._dirty.clear()

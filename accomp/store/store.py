@@ -237,7 +237,16 @@ class Store:
 
     def case_files(self) -> list[Path]:
         """Every case file of the store, sorted by case id."""
-        return sorted(p for p in self.root.glob("*.yaml") if CASE_ID.match(p.stem))
+        return [self.root / name for name in self._case_file_names()]
+
+    def _case_file_names(self) -> list[str]:
+        # os.scandir and plain names: glob and sorting Path objects cost 0.15 s for 10,000 files.
+        with os.scandir(self.root) as entries:
+            return sorted(
+                entry.name
+                for entry in entries
+                if entry.name.endswith(".yaml") and CASE_ID.match(entry.name[:-5])
+            )
 
     def check_file(self, path: Path) -> CaseRecord:
         """Read and fully check one case file (schema and domain rules)."""
@@ -258,55 +267,65 @@ class Store:
         parsed and validated only when its content is not in the cohort cache
         (store/cache.py); many such files are parsed on all the cores.
         """
-        paths = self.case_files()
+        # Names and string paths in this loop: it runs once per case file, and Path
+        # objects cost about a tenth of a warm 10,000-case summary.
+        names = self._case_file_names()
+        folder = str(self.root)
         key = {"code": cache.code_fingerprint(), "settings": self.settings.fingerprint()}
         cohort = cache.CohortCache(self.root / DERIVED_DIR / "cache", key)
         today = self.today.isoformat()
         found: dict[str, tuple[cache.Checks, dict[str, Any] | None]] = {}
-        misses: list[Path] = []
+        misses: list[str] = []
         signatures: dict[str, list[int] | None] = {}
         settled_before = time.time_ns() - cache.SETTLED_SECONDS * 1_000_000_000
-        for path in paths:
+        for name in names:
+            where = os.path.join(folder, name)
             try:
                 # The signature is taken before the content is read: if the file changes
                 # in between, the next run sees another signature and hashes it again.
-                stat = path.stat()
+                stat = os.stat(where)
                 signature = [stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino]
-                digest = cohort.digest(path.name, signature)
+                digest = cohort.digest(name, signature)
                 if digest is not None:
-                    signatures[path.name] = signature
+                    signatures[name] = signature
                 else:
-                    digest = cache.content_hash(path.read_bytes())
+                    with open(where, "rb") as handle:
+                        digest = cache.content_hash(handle.read())
                     if max(stat.st_mtime_ns, stat.st_ctime_ns) < settled_before:
-                        signatures[path.name] = signature
-                        cohort.sign(path.name, digest, signature)
+                        signatures[name] = signature
+                        cohort.sign(name, digest, signature)
             except OSError:
-                misses.append(path)  # checking it reports why it cannot be read
+                misses.append(name)  # checking it reports why it cannot be read
                 continue
-            checks = cohort.checks(path.name, digest, today)
+            checks = cohort.checks(name, digest, today, view=read == "view")
             document = None
-            if checks is not None and read == "document" and checks[3] is not None:
-                document = cohort.document(path.name, digest)
+            if checks is not None and read == "document" and not _has_errors(checks):
+                document = cohort.document(name, digest)
                 if document is None:
                     checks = None
             if checks is None:
-                misses.append(path)
+                misses.append(name)
             else:
-                found[path.name] = (checks, document)
+                found[name] = (checks, document)
         # The documents of the files parsed now are kept (and cached) only when asked for:
         # a cold summary of 10,000 cases would otherwise hold them all in memory.
-        parsed = _check_many(misses, self.settings, self.today, documents=read == "document")
+        parsed = _check_many(
+            [self.root / name for name in misses],
+            self.settings,
+            self.today,
+            documents=read == "document",
+        )
         for name, digest, checks, document in parsed:
             found[name] = (checks, document)
             if digest:
                 cohort.put(name, digest, checks, document, signatures.get(name))
-        cohort.forget_missing({p.name for p in paths})
+        cohort.forget_missing(set(names))
         cohort.save()
-        for path in paths:
-            checks, document = found[path.name]
-            record = record_from_checks(path, checks)
-            if record.valid:
-                record.document = {"document": document, "view": checks[3]}.get(read)
+        for name in names:
+            checks, document = found[name]
+            record = record_from_checks(self.root / name, checks)
+            if record.valid and read != "problems":
+                record.document = document if read == "document" else checks[3]
             yield record
 
     def check_paths(self, paths: list[Path]) -> Iterator[CaseRecord]:
@@ -650,8 +669,14 @@ def record_checks(record: CaseRecord, settings: Settings, today: dt.date) -> cac
     return [today.isoformat(), until.isoformat(), problems, view]
 
 
+def _has_errors(checks: cache.Checks) -> bool:
+    return any(severity == "error" for _, _, _, _, severity, _ in checks[2])
+
+
 def record_from_checks(path: Path, checks: cache.Checks) -> CaseRecord:
     """The record (without its document) back from its cached checks."""
+    if not checks[2]:
+        return CaseRecord(path.stem, path, None)
     located = [
         LocatedProblem(path, line, column, Problem(tuple(where), message, severity, key))
         for line, column, where, message, severity, key in checks[2]
