@@ -27,6 +27,7 @@ An empty scope gives zeros, never an error.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import itertools
 import statistics
 from bisect import bisect_left, bisect_right
@@ -119,8 +120,8 @@ def late_contacts(case: dict[str, Any], cadence: list[dict[str, Any]]) -> list[i
     ]
 
 
-def _day(value: str) -> dt.date:
-    return dt.date.fromisoformat(value)
+# Dates are read many times per case and repeat across cases: parsed once each.
+_day = functools.lru_cache(maxsize=65536)(dt.date.fromisoformat)
 
 
 def ratio(part: float, whole: float, digits: int = 4) -> float:
@@ -244,7 +245,7 @@ def _hours(
 
 
 def _support_days(case: dict[str, Any], first: dt.date, last: dt.date) -> int:
-    start, _ = contract_window(case)
+    start = _day(case["enrolment"]["start"])
     exit_ = case.get("exit")
     end = min(last, _day(exit_["date"])) if exit_ else last
     return max(0, (end - max(start, first)).days + 1)
@@ -299,14 +300,12 @@ def cadence_respected(
     if bisect_right(late, end.toordinal()) > bisect_left(late, first.toordinal()):
         return False  # a contact in the period came late
     # The last contact on or before the end (contacts before the start count as the start).
-    last = max(
-        (
-            days[i - 1]
-            for days in view["contacts"].values()
-            if (i := bisect_right(days, end.toordinal()))
-        ),
-        default=0,
-    )
+    last, end_ordinal = 0, end.toordinal()
+    for days in view["contacts"].values():
+        if days[-1] <= end_ordinal:  # all of them, the usual case: no bisection
+            last = max(last, days[-1])
+        elif index := bisect_right(days, end_ordinal):
+            last = max(last, days[index - 1])
     here = max(start, dt.date.fromordinal(last)) if last else start
     allowed = cadence_days(cadence, start, here)
     return allowed is None or (end - here).days <= allowed
