@@ -310,9 +310,10 @@ def judged_weeks(case: dict[str, Any], settings: Settings, on: dt.date) -> dict[
 
     The judged weeks are the contract weeks whose Monday is on or before `on`
     and whose target is not 0, as parallel lists (compact in the cache, and
-    counted in a period by bisection): `mondays` (their Mondays' ordinals, in
-    order), `realised` (their realised hours) and `met_before` (`met_before[i]`:
-    how many of the first i weeks met their target). `tail_target` is the target
+    counted in a period by bisection): `weeks` (their Mondays, as weeks since
+    `first_monday`, an ordinal: small numbers, cheap to load), `realised` (their
+    realised hours) and `met_before` (`met_before[i]`: how many of the first i
+    weeks met their target). `tail_target` is the target
     of the weeks after `on` while the contract goes on (None when it has ended):
     as long as no date of the case falls in those weeks (see checks.stable_until),
     they have that target and nothing realised.
@@ -322,7 +323,8 @@ def judged_weeks(case: dict[str, Any], settings: Settings, on: dt.date) -> dict[
     contacts_count = bool(programme.get("contacts_count_as_activity", True))
     realised_weeks = realised_by_week(case, kinds, contacts_count)
     calendar = TargetCalendar(case)
-    mondays: list[int] = []
+    first_monday = calendar.start - dt.timedelta(days=calendar.start.weekday())
+    weeks: list[int] = []
     realised_hours: list[float] = []
     met_before = [0]
     for monday in contract_weeks(case, calendar.start, on):
@@ -331,7 +333,7 @@ def judged_weeks(case: dict[str, Any], settings: Settings, on: dt.date) -> dict[
             continue  # exempt: never judged
         realised = realised_weeks.get(monday, 0.0)
         met = status_of(target, 0.0, realised, upcoming=False) == "met"
-        mondays.append(monday.toordinal())
+        weeks.append((monday - first_monday).days // 7)
         realised_hours.append(round(realised, 2))
         met_before.append(met_before[-1] + met)
     tail = None
@@ -339,7 +341,8 @@ def judged_weeks(case: dict[str, Any], settings: Settings, on: dt.date) -> dict[
         tail = calendar.week_target(on + dt.timedelta(days=7 - on.weekday()))
     return {
         "on": on.isoformat(),
-        "mondays": mondays,
+        "first_monday": first_monday.toordinal(),
+        "weeks": weeks,
         "realised": realised_hours,
         "met_before": met_before,
         "tail_target": tail,
@@ -356,9 +359,10 @@ def judged_in_period(
     stable_until says still holds.
     """
     low, high = first.toordinal(), min(last.toordinal() - 6, on.toordinal())
-    mondays, met_before = judged["mondays"], judged["met_before"]
-    begin = bisect_left(mondays, low)
-    end = max(begin, bisect_right(mondays, high))
+    first_monday, met_before = judged["first_monday"], judged["met_before"]
+    # Weeks since first_monday whose Monday is on or after low, and on or before high.
+    begin = bisect_left(judged["weeks"], -((first_monday - low) // 7))
+    end = max(begin, bisect_right(judged["weeks"], (high - first_monday) // 7))
     weeks, met = end - begin, met_before[end] - met_before[begin]
     realised = judged["realised"][begin:end]
     tail = judged["tail_target"]

@@ -219,10 +219,9 @@ def _shares(scope: list[dict[str, Any]]) -> dict[str, float]:
         "age_30_plus": ratio(sum(1 for age in ages if age >= 30), n),
         "with_barrier": ratio(sum(1 for t in themes if t), n),
     }
+    per_theme = Counter(theme for case_themes in themes for theme in case_themes)
     for theme in BARRIER_THEMES:
-        shares[f"barrier_{theme.replace('-', '_')}"] = ratio(
-            sum(1 for t in themes if theme in t), n
-        )
+        shares[f"barrier_{theme.replace('-', '_')}"] = ratio(per_theme[theme], n)
     return shares
 
 

@@ -237,16 +237,11 @@ class Store:
 
     def case_files(self) -> list[Path]:
         """Every case file of the store, sorted by case id."""
-        return [self.root / name for name in self._case_file_names()]
-
-    def _case_file_names(self) -> list[str]:
-        # os.scandir and plain names: glob and sorting Path objects cost 0.15 s for 10,000 files.
-        with os.scandir(self.root) as entries:
-            return sorted(
-                entry.name
-                for entry in entries
-                if entry.name.endswith(".yaml") and CASE_ID.match(entry.name[:-5])
-            )
+        # iterdir and a sort on names: glob and comparing Path objects took 0.15 s for 10,000 files.
+        return sorted(
+            (p for p in self.root.iterdir() if p.name.endswith(".yaml") and CASE_ID.match(p.stem)),
+            key=lambda p: p.name,
+        )
 
     def check_file(self, path: Path) -> CaseRecord:
         """Read and fully check one case file (schema and domain rules)."""
@@ -268,8 +263,9 @@ class Store:
         (store/cache.py); many such files are parsed on all the cores.
         """
         # Names and string paths in this loop: it runs once per case file, and Path
-        # objects cost about a tenth of a warm 10,000-case summary.
-        names = self._case_file_names()
+        # operations cost about a tenth of a warm 10,000-case summary.
+        paths = self.case_files()
+        names = [path.name for path in paths]
         folder = str(self.root)
         key = {"code": cache.code_fingerprint(), "settings": self.settings.fingerprint()}
         cohort = cache.CohortCache(self.root / DERIVED_DIR / "cache", key)
@@ -279,7 +275,7 @@ class Store:
         signatures: dict[str, list[int] | None] = {}
         settled_before = time.time_ns() - cache.SETTLED_SECONDS * 1_000_000_000
         for name in names:
-            where = os.path.join(folder, name)
+            where = f"{folder}/{name}"
             try:
                 # The signature is taken before the content is read: if the file changes
                 # in between, the next run sees another signature and hashes it again.
@@ -321,9 +317,9 @@ class Store:
                 cohort.put(name, digest, checks, document, signatures.get(name))
         cohort.forget_missing(set(names))
         cohort.save()
-        for name in names:
+        for path, name in zip(paths, names, strict=True):
             checks, document = found[name]
-            record = record_from_checks(self.root / name, checks)
+            record = record_from_checks(path, checks)
             if record.valid and read != "problems":
                 record.document = document if read == "document" else checks[3]
             yield record
@@ -676,7 +672,7 @@ def _has_errors(checks: cache.Checks) -> bool:
 def record_from_checks(path: Path, checks: cache.Checks) -> CaseRecord:
     """The record (without its document) back from its cached checks."""
     if not checks[2]:
-        return CaseRecord(path.stem, path, None)
+        return CaseRecord(path.name[:-5], path, None)
     located = [
         LocatedProblem(path, line, column, Problem(tuple(where), message, severity, key))
         for line, column, where, message, severity, key in checks[2]
