@@ -150,3 +150,24 @@ def test_an_edit_that_would_make_the_file_invalid_writes_nothing(store: Path, en
         )
     assert snapshot(store) == before
     assert git(store, "log", "-1", "--format=%s").startswith("enrol")
+
+
+@pytest.mark.parametrize("other_staged", [False, True])
+def test_a_command_commits_its_case_file_and_nothing_the_user_staged(
+    store: Path, enrol, in_store, other_staged: bool
+) -> None:
+    case_id, other = enrol(), enrol()
+    if other_staged:  # a hand edit of another case, staged but not committed
+        with (store / f"{other}.yaml").open("a", encoding="utf-8") as handle:
+            handle.write("# checked by phone\n")
+        git(store, "add", f"{other}.yaml")
+    result = in_store(
+        "contact", "log", case_id, "--date", "2026-11-19", "--channel", "sms", "--minutes", "5"
+    )
+    assert result.exit_code == 0, result.stdout
+    committed = git(store, "show", "--name-only", "--format=%s", "HEAD").split()
+    assert committed[-1] == f"{case_id}.yaml"
+    assert f"{other}.yaml" not in committed
+    still_staged = git(store, "diff", "--cached", "--name-only").split()
+    assert still_staged == ([f"{other}.yaml"] if other_staged else [])
+    assert git(store, "status", "--porcelain", "--", f"{case_id}.yaml") == ""
