@@ -13,8 +13,9 @@
   node marks, without constructing values (so it works on files whose values
   are wrong).
 
-Heavy imports (ruamel.yaml) happen inside the functions that need them, so that
-commands which only read do not pay for them.
+Heavy imports (ruamel.yaml, and PyYAML with the fast loader of yamlfast.py)
+happen inside the functions that need them, so that commands which only read,
+or answer from the cohort cache, do not pay for them.
 """
 
 from __future__ import annotations
@@ -22,14 +23,10 @@ from __future__ import annotations
 import datetime as _dt
 import re
 from collections.abc import Sequence
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any
 
-import yaml
-
-try:  # libyaml's C parser; the pure-Python one is ten times slower
-    from yaml import CSafeLoader as _BaseLoader
-except ImportError:  # pragma: no cover - PyYAML built without libyaml
-    from yaml import SafeLoader as _BaseLoader  # type: ignore[assignment]
+if TYPE_CHECKING:
+    import yaml
 
 # A JSON path: keys and list indexes from the document's root.
 JsonPath = Sequence[str | int]
@@ -48,119 +45,6 @@ class YamlError(Exception):
         return str(self.args[0])
 
 
-# ---------------------------------------------------------------------------
-# The fast loader: YAML 1.2 core scalars, as ruamel.yaml resolves them.
-# The regular expressions are those of ruamel.yaml's resolver for version 1.2.
-
-_BOOL_12 = re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$")
-_FLOAT_12 = re.compile(
-    r"""^(?:
-     [-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+]?[0-9]+)?
-    |[-+]?(?:[0-9][0-9_]*)(?:[eE][-+]?[0-9]+)
-    |[-+]?\.[0-9_]+(?:[eE][-+][0-9]+)?
-    |[-+]?\.(?:inf|Inf|INF)
-    |\.(?:nan|NaN|NAN))$""",
-    re.X,
-)
-_INT_12 = re.compile(
-    r"""^(?:[-+]?0b[0-1_]+
-    |[-+]?0o?[0-7_]+
-    |[-+]?[0-9_]+
-    |[-+]?0x[0-9a-fA-F_]+)$""",
-    re.X,
-)
-_NULL = re.compile(r"^(?:~|null|Null|NULL|)$")
-
-
-class FastLoader(_BaseLoader):  # type: ignore[misc,valid-type]
-    """PyYAML's C loader with YAML 1.2 scalars, dates as strings, no duplicates or aliases."""
-
-    # Our own resolver table (PyYAML copies the parent's unless the class defines one).
-    yaml_implicit_resolvers: ClassVar[dict[str | None, list[tuple[str, re.Pattern[str]]]]] = {}
-
-    def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
-        # A collection met a second time is an alias (`*name`). Case files have
-        # no use for them, and they make "billion laughs" documents possible.
-        if node in self.constructed_objects and isinstance(
-            node, yaml.MappingNode | yaml.SequenceNode
-        ):
-            raise yaml.constructor.ConstructorError(
-                None, None, "anchors and aliases (&name, *name) are not allowed", node.start_mark
-            )
-        return super().construct_object(node, deep)
-
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
-        seen: set[Any] = set()
-        for key_node, _value_node in node.value:
-            key = self.construct_object(key_node, deep=True)
-            if not isinstance(key, str | int | bool | float) and key is not None:
-                raise yaml.constructor.ConstructorError(
-                    None, None, "a mapping key must be a plain scalar", key_node.start_mark
-                )
-            if key in seen:
-                raise yaml.constructor.ConstructorError(
-                    None, None, f"duplicate key {key!r}", key_node.start_mark
-                )
-            seen.add(key)
-        return super().construct_mapping(node, deep=deep)
-
-
-def _construct_int(loader: FastLoader, node: yaml.ScalarNode) -> int:
-    text = loader.construct_scalar(node).replace("_", "")
-    sign = -1 if text.startswith("-") else 1
-    text = text.lstrip("+-")
-    if text.startswith("0b"):
-        return sign * int(text[2:], 2)
-    if text.startswith("0x"):
-        return sign * int(text[2:], 16)
-    if text.startswith("0o"):
-        return sign * int(text[2:], 8)
-    return sign * int(text)  # YAML 1.2: a leading zero is not octal
-
-
-def _construct_float(loader: FastLoader, node: yaml.ScalarNode) -> float:
-    text = loader.construct_scalar(node).replace("_", "").lower()
-    if text.endswith((".inf", ".nan")):
-        # No figure in a case file is infinite or not a number, and NaN passes every
-        # range check of a schema (all its comparisons are false): refuse both.
-        raise yaml.constructor.ConstructorError(
-            None, None, f"{text} is not a number accomp accepts", node.start_mark
-        )
-    return float(text)
-
-
-def _construct_bool(loader: FastLoader, node: yaml.ScalarNode) -> bool:
-    return loader.construct_scalar(node).lower() == "true"
-
-
-def _construct_null(loader: FastLoader, node: yaml.ScalarNode) -> None:
-    return None
-
-
-for _tag, _regexp, _first in (
-    ("tag:yaml.org,2002:bool", _BOOL_12, "tTfF"),
-    ("tag:yaml.org,2002:float", _FLOAT_12, "-+0123456789."),
-    ("tag:yaml.org,2002:int", _INT_12, "-+0123456789"),
-    ("tag:yaml.org,2002:null", _NULL, ["~", "n", "N", ""]),
-):
-    FastLoader.add_implicit_resolver(_tag, _regexp, list(_first))
-FastLoader.add_constructor("tag:yaml.org,2002:int", _construct_int)
-FastLoader.add_constructor("tag:yaml.org,2002:float", _construct_float)
-FastLoader.add_constructor("tag:yaml.org,2002:bool", _construct_bool)
-FastLoader.add_constructor("tag:yaml.org,2002:null", _construct_null)
-
-
-def _refuse_timestamp(loader: FastLoader, node: yaml.ScalarNode) -> None:
-    raise yaml.constructor.ConstructorError(
-        None, None, "write dates as plain YYYY-MM-DD, without a !!timestamp tag", node.start_mark
-    )
-
-
-# No timestamp resolver: `2026-01-07` stays the string "2026-01-07", the form
-# the schema validates. An explicit `!!timestamp` tag is refused.
-FastLoader.add_constructor("tag:yaml.org,2002:timestamp", _refuse_timestamp)
-
-
 def _marked_error(exc: yaml.YAMLError) -> YamlError:
     mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
     problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
@@ -176,6 +60,10 @@ def load_fast(text: str) -> Any:
 
     Raises YamlError with the line and column of the first problem.
     """
+    import yaml
+
+    from accomp.store.yamlfast import FastLoader
+
     if text.startswith("\ufeff"):
         text = text[1:]
     try:
@@ -230,8 +118,12 @@ def locate(text: str, path: JsonPath) -> tuple[int, int]:
     of the deepest node that exists is returned. A document that does not
     parse gives (1, 1).
     """
+    import yaml
+
+    from accomp.store.yamlfast import BaseLoader
+
     try:
-        node = yaml.compose(text.lstrip("\ufeff"), Loader=_BaseLoader)
+        node = yaml.compose(text.lstrip("\ufeff"), Loader=BaseLoader)
     except yaml.YAMLError:
         return (1, 1)
     if node is None:
@@ -265,8 +157,12 @@ def locate(text: str, path: JsonPath) -> tuple[int, int]:
 
 def locate_key(text: str, path: JsonPath, key: str) -> tuple[int, int]:
     """Return the position of the key `key` inside the mapping at `path` (for unknown fields)."""
+    import yaml
+
+    from accomp.store.yamlfast import BaseLoader
+
     try:
-        node = yaml.compose(text.lstrip("\ufeff"), Loader=_BaseLoader)
+        node = yaml.compose(text.lstrip("\ufeff"), Loader=BaseLoader)
     except yaml.YAMLError:
         return (1, 1)
     for step in path:
