@@ -313,10 +313,12 @@ def judged_weeks(case: dict[str, Any], settings: Settings, on: dt.date) -> dict[
     counted in a period by bisection): `weeks` (their Mondays, as weeks since
     `first_monday`, an ordinal: small numbers, cheap to load), `realised` (their
     realised hours) and `met_before` (`met_before[i]`: how many of the first i
-    weeks met their target). `tail_target` is the target
-    of the weeks after `on` while the contract goes on (None when it has ended):
-    as long as no date of the case falls in those weeks (see checks.stable_until),
-    they have that target and nothing realised.
+    weeks met their target). The weeks after `on`, while the contract goes on,
+    have the target of the first of them and nothing realised, as long as no
+    date of the case falls in them (see checks.stable_until): `tail` is
+    `[first Monday after on (ordinal), whether such a week meets its target]`,
+    or None when there are none to judge (the contract has ended, or they are
+    exempt).
     """
     kinds = counting_kinds(settings)
     programme = settings.programme(case["enrolment"]["programme"]) or {}
@@ -338,14 +340,17 @@ def judged_weeks(case: dict[str, Any], settings: Settings, on: dt.date) -> dict[
         met_before.append(met_before[-1] + met)
     tail = None
     if calendar.start <= on and (calendar.end is None or calendar.end > on):
-        tail = calendar.week_target(on + dt.timedelta(days=7 - on.weekday()))
+        next_monday = on + dt.timedelta(days=7 - on.weekday())
+        target = calendar.week_target(next_monday)
+        if target:
+            met = status_of(target, 0.0, 0.0, upcoming=False) == "met"
+            tail = [next_monday.toordinal(), met]
     return {
-        "on": on.isoformat(),
         "first_monday": first_monday.toordinal(),
         "weeks": weeks,
         "realised": realised_hours,
         "met_before": met_before,
-        "tail_target": tail,
+        "tail": tail,
     }
 
 
@@ -365,14 +370,12 @@ def judged_in_period(
     end = max(begin, bisect_right(judged["weeks"], (high - first_monday) // 7))
     weeks, met = end - begin, met_before[end] - met_before[begin]
     realised = judged["realised"][begin:end]
-    tail = judged["tail_target"]
-    if tail:
-        computed = dt.date.fromisoformat(judged["on"])
-        monday = computed.toordinal() + 7 - computed.weekday()  # the first Monday after it
+    if judged["tail"]:
+        monday, each_met = judged["tail"]
         if monday < low:
             monday += (low - monday + 6) // 7 * 7  # the first of those Mondays in the period
         later = len(range(monday, high + 1, 7))
         weeks += later
-        met += later if status_of(tail, 0.0, 0.0, upcoming=False) == "met" else 0
+        met += later if each_met else 0
         realised += [0.0] * later
     return weeks, met, realised

@@ -65,7 +65,7 @@ def cohort_view(case: dict[str, Any], settings: Settings, on: dt.date) -> dict[s
 
     A fraction of the document (no names, notes, plan or activity entries), so
     that the cohort cache stays small: the weekly hours come judged (see
-    hours.judged_weeks), the contacts as sorted day ordinals per channel, and
+    hours.judged_weeks), the contacts as sorted days with their channels, and
     the days a contact came later than the cadence allowed (`late_contacts`).
     It holds for later days as long as checks.stable_until says.
     """
@@ -90,12 +90,13 @@ def cohort_view(case: dict[str, Any], settings: Settings, on: dt.date) -> dict[s
     }
 
 
-def contact_days(case: dict[str, Any]) -> dict[str, list[int]]:
-    """The days of a case's contacts (ordinals, sorted), per channel."""
-    days: dict[str, list[int]] = {}
-    for contact in case["contacts"]:
-        days.setdefault(contact["channel"], []).append(_day(contact["date"]).toordinal())
-    return {channel: sorted(ordinals) for channel, ordinals in sorted(days.items())}
+def contact_days(case: dict[str, Any]) -> dict[str, list[Any]]:
+    """A case's contacts in day order: `days` (ordinals, sorted) and, in parallel, `channels`.
+
+    Those of a period are a slice found by two bisections.
+    """
+    contacts = sorted((_day(k["date"]).toordinal(), k["channel"]) for k in case["contacts"])
+    return {"days": [day for day, _ in contacts], "channels": [c for _, c in contacts]}
 
 
 def late_contacts(case: dict[str, Any], cadence: list[dict[str, Any]]) -> list[int] | None:
@@ -256,8 +257,10 @@ def _contacts(
     low, high = first.toordinal(), last.toordinal()
     by_channel: Counter[str] = Counter()
     for case in scope:
-        for channel, days in case["contacts"].items():
-            by_channel[channel] += bisect_right(days, high) - bisect_left(days, low)
+        days = case["contacts"]["days"]
+        begin, end = bisect_left(days, low), bisect_right(days, high)
+        if end > begin:
+            by_channel.update(case["contacts"]["channels"][begin:end])
     total = sum(by_channel.values())
     months = sum(_support_days(c, first, last) for c in scope) / DAYS_PER_MONTH
     judged = [
@@ -267,7 +270,7 @@ def _contacts(
     ]
     return {
         "total": total,
-        "by_channel": {channel: n for channel, n in sorted(by_channel.items()) if n},
+        "by_channel": dict(sorted(by_channel.items())),
         "per_case_per_month": round(total / months, 2) if months else 0.0,
         "cadence_respected": ratio(sum(judged), len(judged)),
     }
@@ -299,13 +302,9 @@ def cadence_respected(
     if bisect_right(late, end.toordinal()) > bisect_left(late, first.toordinal()):
         return False  # a contact in the period came late
     # The last contact on or before the end (contacts before the start count as the start).
-    last, end_ordinal = 0, end.toordinal()
-    for days in view["contacts"].values():
-        if days[-1] <= end_ordinal:  # all of them, the usual case: no bisection
-            last = max(last, days[-1])
-        elif index := bisect_right(days, end_ordinal):
-            last = max(last, days[index - 1])
-    here = max(start, dt.date.fromordinal(last)) if last else start
+    days = view["contacts"]["days"]
+    index = bisect_right(days, end.toordinal())
+    here = max(start, dt.date.fromordinal(days[index - 1])) if index else start
     allowed = cadence_days(cadence, start, here)
     return allowed is None or (end - here).days <= allowed
 

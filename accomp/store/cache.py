@@ -46,10 +46,11 @@ SHARDS = 64
 
 @functools.cache
 def code_fingerprint() -> str:
-    """A hash of accomp's own code and schemas: a new version invalidates every cache."""
+    """A hash of accomp's own code, defaults and schemas: a new version invalidates every cache."""
     package = Path(__file__).resolve().parent.parent
     digest = hashlib.sha256()
-    for path in sorted(package.rglob("*.py")) + sorted(package.rglob("*.json")):
+    owned = (p for p in package.rglob("*") if p.suffix in {".py", ".json", ".yaml"})
+    for path in sorted(owned):
         digest.update(path.name.encode())
         digest.update(path.read_bytes())
     from accomp.resources import schema_dir
@@ -69,6 +70,39 @@ def content_hash(data: bytes) -> str:
 Checks = list[Any]
 
 
+@functools.lru_cache(maxsize=65536)  # asked several times per file and per command
+def settings_memo(folder: Path, digest: str) -> dict[str, Any] | None:
+    """The settings data (defaults merged in) memoised for an accomp.yaml of this content hash.
+
+    So that a command answered from the cohort cache parses no YAML at all. Tied
+    to the code's hash like the rest of the cache; anything unexpected is None.
+    """
+    try:
+        data = _load_json((folder / "settings.json").read_bytes())
+    except (OSError, orjson.JSONDecodeError):
+        return None
+    if (
+        isinstance(data, dict)
+        and data.get("format") == CACHE_FORMAT
+        and data.get("key") == {"code": code_fingerprint(), "settings_file": digest}
+        and isinstance(data.get("settings"), dict)
+    ):
+        return data["settings"]
+    return None
+
+
+def remember_settings(folder: Path, digest: str, settings: dict[str, Any]) -> None:
+    """Memoise the settings data of an accomp.yaml whose content hash is `digest`."""
+    key = {"code": code_fingerprint(), "settings_file": digest}
+    try:
+        body = orjson.dumps({"format": CACHE_FORMAT, "key": key, "settings": settings})
+        files.make_private_dir(folder)
+        files.atomic_write(folder / "settings.json", body)
+    except (OSError, TypeError):
+        pass  # only slower next time
+
+
+@functools.lru_cache(maxsize=65536)  # asked several times per file and per command
 def shard_of(name: str) -> int:
     """The shard a case file's entries live in."""
     return zlib.crc32(name.encode()) % SHARDS
