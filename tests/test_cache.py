@@ -117,7 +117,13 @@ def test_settled_unchanged_files_are_not_even_read(
     first = answer(cohort, *SUMMARY)
     hashed: list[int] = []
     real = cache.content_hash
-    monkeypatch.setattr(cache, "content_hash", lambda data: hashed.append(1) or real(data))
+
+    def counted(data: bytes) -> str:
+        if b"\ncase_id:" in data:  # a case file (accomp.yaml is hashed to find its settings)
+            hashed.append(1)
+        return real(data)
+
+    monkeypatch.setattr(cache, "content_hash", counted)
     assert answer(cohort, *SUMMARY) == first
     assert len(hashed) == (0 if settled else len(list(cohort.glob("2*.yaml"))))
 
@@ -193,6 +199,16 @@ def test_a_corrupt_cache_is_ignored_and_rebuilt(cohort: Path, damage) -> None:  
     assert answer(cohort, "list", "--format", "json") == cold(cohort, "list", "--format", "json")
     for shard in sorted((cohort / CACHE).glob("checks-*.json")):
         assert json.loads(shard.read_text())["format"] == cache.CACHE_FORMAT  # rewritten whole
+
+
+def test_memoised_settings_of_the_wrong_shape_are_not_trusted(cohort: Path) -> None:
+    expected = cold(cohort, *SUMMARY)
+    memo = cohort / CACHE / "settings.json"
+    damaged = {**json.loads(memo.read_text()), "settings": {"programmes": "nonsense"}}
+    memo.write_text(json.dumps(damaged))
+    result = invoke_cli(["--store", str(cohort), *SUMMARY])
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout == expected
 
 
 def test_a_cached_entry_never_answers_for_a_renamed_file(cohort: Path) -> None:

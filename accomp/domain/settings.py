@@ -27,6 +27,15 @@ class Settings:
 
     data: dict[str, Any] = field(repr=False)
 
+    @staticmethod
+    def is_complete(data: dict[str, Any]) -> bool:
+        """Whether `data` has the shape `merged` gives (a memo from elsewhere is checked so)."""
+        return (
+            set(data) == {*SECTIONS, "schema_version"}
+            and all(isinstance(data[name], dict) for name in SECTIONS if name != "referents")
+            and isinstance(data["referents"], list)
+        )
+
     @classmethod
     def merged(cls, document: dict[str, Any], defaults: dict[str, Any]) -> Settings:
         """Settings from a validated accomp.yaml document, completed by `defaults`."""

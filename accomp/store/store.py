@@ -206,7 +206,7 @@ class Store:
             folder = self.root / DERIVED_DIR / "cache"
             digest = cache.content_hash(text.encode())
             data = cache.settings_memo(folder, digest)
-            if data is not None:
+            if data is not None and Settings.is_complete(data):
                 self._settings = Settings(data)
                 return self._settings
             document, problems = check_text(self.settings_path, text, "store", None, self.today)
