@@ -70,7 +70,6 @@ def content_hash(data: bytes) -> str:
 Checks = list[Any]
 
 
-@functools.lru_cache(maxsize=65536)  # asked several times per file and per command
 def settings_memo(folder: Path, digest: str) -> dict[str, Any] | None:
     """The settings data (defaults merged in) memoised for an accomp.yaml of this content hash.
 
