@@ -78,9 +78,11 @@ def cohort_view(case: dict[str, Any], settings: Settings, on: dt.date) -> dict[s
         },
         "enrolment": {k: v for k, v in case["enrolment"].items() if k in VIEW_ENROLMENT},
         "situation": case["situation"],
-        "diagnostic": {
-            "barriers": [{"theme": b["theme"]} for b in case["diagnostic"].get("barriers", [])]
-        },
+        # The distinct barrier themes of the diagnostic, and the age at entry.
+        "barrier_themes": sorted({b["theme"] for b in case["diagnostic"].get("barriers", [])}),
+        "age_at_start": age_on(
+            _day(case["identity"]["birth_date"]), _day(case["enrolment"]["start"])
+        ),
         "contacts": contact_days(case),
         "late_contacts": late_contacts(case, _cadence(case, settings)),
         "allowances": [{"date": a["date"], "amount": a["amount"]} for a in case["allowances"]],
@@ -207,8 +209,8 @@ def _months(start: str, end: str) -> float:
 
 def _shares(scope: list[dict[str, Any]]) -> dict[str, float]:
     n = len(scope)
-    ages = [age_on(_day(c["identity"]["birth_date"]), _day(c["enrolment"]["start"])) for c in scope]
-    themes = [{b["theme"] for b in c["diagnostic"].get("barriers", [])} for c in scope]
+    ages = [c["age_at_start"] for c in scope]
+    themes = [c["barrier_themes"] for c in scope]
     shares = {
         "qpv": ratio(sum(1 for c in scope if c["situation"].get("qpv") is True), n),
         "no_qualification": ratio(
