@@ -129,6 +129,13 @@ def test_settings_sections_default_and_programme_fields_are_completed() -> None:
     assert settings.fingerprint() != Settings.merged({}, default_settings()).fingerprint()
 
 
+def test_the_summary_knows_every_contact_channel_of_the_schema() -> None:
+    from accomp.domain.summary import CONTACT_CHANNELS
+    from accomp.resources import schema_choices
+
+    assert list(CONTACT_CHANNELS) == schema_choices("casefile", "contacts", "[]", "channel")
+
+
 def test_the_summary_knows_every_barrier_theme_of_the_schema() -> None:
     from accomp.domain.summary import BARRIER_THEMES
     from accomp.resources import schema_choices

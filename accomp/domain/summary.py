@@ -54,6 +54,9 @@ BARRIER_THEMES = (
     "administrative",
     "basic-skills",
 )
+# The contact channels, as in the case-file schema: a view keeps a contact's channel as
+# its index here (a small number, cheap to load and to count).
+CONTACT_CHANNELS = ("in-person", "phone", "email", "video", "sms", "letter")
 DAYS_PER_MONTH = 365.25 / 12
 GROUPINGS = ("programme", "referent", "modality", "sex", "qpv", "prescriber")
 # The enrolment fields the figures read (the groupings among them).
@@ -92,12 +95,16 @@ def cohort_view(case: dict[str, Any], settings: Settings, on: dt.date) -> dict[s
     }
 
 
-def contact_days(case: dict[str, Any]) -> dict[str, list[Any]]:
-    """A case's contacts in day order: `days` (ordinals, sorted) and, in parallel, `channels`.
+def contact_days(case: dict[str, Any]) -> dict[str, list[int]]:
+    """A case's contacts in day order: `days` (ordinals, sorted) and, in parallel,
+    `channels` (indexes in CONTACT_CHANNELS).
 
     Those of a period are a slice found by two bisections.
     """
-    contacts = sorted((_day(k["date"]).toordinal(), k["channel"]) for k in case["contacts"])
+    contacts = sorted(
+        (_day(k["date"]).toordinal(), CONTACT_CHANNELS.index(k["channel"]))
+        for k in case["contacts"]
+    )
     return {"days": [day for day, _ in contacts], "channels": [c for _, c in contacts]}
 
 
@@ -257,18 +264,28 @@ def _contacts(
     scope: list[dict[str, Any]], settings: Settings, first: dt.date, last: dt.date, on: dt.date
 ) -> dict[str, Any]:
     low, high = first.toordinal(), last.toordinal()
-    by_channel: Counter[str] = Counter()
+    channels: list[int] = []
     for case in scope:
         days = case["contacts"]["days"]
         begin, end = bisect_left(days, low), bisect_right(days, high)
         if end > begin:
-            by_channel.update(case["contacts"]["channels"][begin:end])
-    total = sum(by_channel.values())
+            channels += case["contacts"]["channels"][begin:end]
+    by_channel = {CONTACT_CHANNELS[index]: n for index, n in Counter(channels).items()}
+    total = len(channels)
     months = sum(_support_days(c, first, last) for c in scope) / DAYS_PER_MONTH
+    cadences = {
+        name: programme.get("contact_cadence") or []
+        for name, programme in settings.programmes.items()
+    }
     judged = [
         respected
         for c in scope
-        if (respected := cadence_respected(c, _cadence(c, settings), first, on)) is not None
+        if (
+            respected := cadence_respected(
+                c, cadences.get(c["enrolment"]["programme"], []), first, on
+            )
+        )
+        is not None
     ]
     return {
         "total": total,
