@@ -154,11 +154,21 @@ class CohortCache:
             return data["entries"]
         return {}
 
-    def digest(self, name: str, signature: list[int]) -> str | None:
-        """The content hash of the entry of a file whose stat signature is this one, or None."""
-        entry = self._shard("checks", shard_of(name)).get(name)
-        if isinstance(entry, list) and len(entry) == 3 and entry[2] == signature:
-            return entry[0] if isinstance(entry[0], str) else None
+    def settled(
+        self, name: str, signature: list[int], today: str, view: bool
+    ) -> tuple[str, Checks | None] | None:
+        """For a file whose stat signature is the one recorded with its entry: its content
+        hash, and its checks as `checks` gives them (None if they do not hold on `today`).
+        None when the signature is another: the file must be read and hashed."""
+        index = shard_of(name)
+        entry = self._shard("checks", index).get(name)
+        if (
+            isinstance(entry, list)
+            and len(entry) == 3
+            and entry[2] == signature
+            and isinstance(entry[0], str)
+        ):
+            return entry[0], self._checks(index, name, entry, entry[0], today, view)
         return None
 
     def sign(self, name: str, digest: str, signature: list[int]) -> None:
@@ -181,7 +191,13 @@ class CohortCache:
         cached too; without, the view is not read (it is None in the answer).
         """
         index = shard_of(name)
-        entry = self._shard("checks", index).get(name)
+        return self._checks(
+            index, name, self._shard("checks", index).get(name), digest, today, view
+        )
+
+    def _checks(
+        self, index: int, name: str, entry: Any, digest: str, today: str, view: bool
+    ) -> Checks | None:
         if not (
             isinstance(entry, list)
             and len(entry) == 3

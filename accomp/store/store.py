@@ -294,19 +294,20 @@ class Store:
                 # in between, the next run sees another signature and hashes it again.
                 stat = os.stat(where)
                 signature = [stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino]
-                digest = cohort.digest(name, signature)
-                if digest is not None:
+                settled = cohort.settled(name, signature, today, view=read == "view")
+                if settled is not None:
                     signatures[name] = signature
+                    digest, checks = settled
                 else:
                     with open(where, "rb") as handle:
                         digest = cache.content_hash(handle.read())
                     if max(stat.st_mtime_ns, stat.st_ctime_ns) < settled_before:
                         signatures[name] = signature
                         cohort.sign(name, digest, signature)
+                    checks = cohort.checks(name, digest, today, view=read == "view")
             except OSError:
                 misses.append(name)  # checking it reports why it cannot be read
                 continue
-            checks = cohort.checks(name, digest, today, view=read == "view")
             document = None
             if checks is not None and read == "document" and not _has_errors(checks):
                 document = cohort.document(name, digest)
