@@ -86,7 +86,7 @@ def cohort_view(case: dict[str, Any], settings: Settings, on: dt.date) -> dict[s
             _day(case["identity"]["birth_date"]), _day(case["enrolment"]["start"])
         ),
         "contacts": contact_days(case),
-        "late_contacts": late_contacts(case, _cadence(case, settings)),
+        "late_contacts": late_contacts(case, _cadence(settings, case["enrolment"]["programme"])),
         "allowances": [{"date": a["date"], "amount": a["amount"]} for a in case["allowances"]],
         "followups": case["followups"],
         **({"exit": exit_} if exit_ else {}),
@@ -277,20 +277,12 @@ def _contacts(
     by_channel = {CONTACT_CHANNELS[index]: n for index, n in Counter(channels).items()}
     total = len(channels)
     months = sum(_support_days(c, first, last) for c in scope) / DAYS_PER_MONTH
-    cadences = {
-        name: programme.get("contact_cadence") or []
-        for name, programme in settings.programmes.items()
-    }
-    judged = [
-        respected
-        for c in scope
-        if (
-            respected := cadence_respected(
-                c, cadences.get(c["enrolment"]["programme"], []), first, on
-            )
-        )
-        is not None
-    ]
+    cadences = {name: _cadence(settings, name) for name in settings.programmes}
+    judged = []
+    for c in scope:
+        cadence = cadences.get(c["enrolment"]["programme"], [])
+        if (respected := cadence_respected(c, cadence, first, on)) is not None:
+            judged.append(respected)
     return {
         "total": total,
         "by_channel": dict(sorted(by_channel.items())),
@@ -299,9 +291,9 @@ def _contacts(
     }
 
 
-def _cadence(case: dict[str, Any], settings: Settings) -> list[dict[str, Any]]:
-    programme = settings.programme(case["enrolment"]["programme"]) or {}
-    return programme.get("contact_cadence") or []
+def _cadence(settings: Settings, programme: str) -> list[dict[str, Any]]:
+    """The contact cadence of a programme ([] when it sets none, or is unknown)."""
+    return (settings.programme(programme) or {}).get("contact_cadence") or []
 
 
 def cadence_respected(
