@@ -22,7 +22,8 @@ from accomp.domain.ids import new_case_id
 from accomp.domain.summary import BARRIER_THEMES
 from accomp.store import files, yamlio
 from accomp.store.init import create_store
-from accomp.store.store import Store, new_case_document
+from accomp.store.store import Store
+from accomp.store.writing import new_case_document
 
 TODAY = dt.date(2026, 11, 20)
 PROGRAMMES = [

@@ -13,8 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from accomp.store import cache
-from accomp.store import store as store_module
+from accomp.store import cache, checking
 from bench.generate import generate
 from tests.conftest import invoke_cli
 
@@ -53,13 +52,13 @@ def cold(store: Path, *args: str) -> str:
 def count_checks(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """Record the files the read path parses (the ones the cache could not answer for)."""
     parsed: list[str] = []
-    real = store_module.check_bytes
+    real = checking.check_bytes
 
-    def spy(path: Path, *args: object) -> store_module.CaseRecord:
+    def spy(path: Path, *args: object) -> checking.CaseRecord:
         parsed.append(path.name)
         return real(path, *args)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(store_module, "check_bytes", spy)
+    monkeypatch.setattr(checking, "check_bytes", spy)
     return parsed
 
 

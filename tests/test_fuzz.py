@@ -15,7 +15,7 @@ from accomp.importers.fields import KINDS, parse_cell
 from accomp.importers.mapping import resolve
 from accomp.importers.run import RowError, read_row
 from accomp.importers.tables import Table
-from accomp.store.store import check_bytes, default_settings, record_checks
+from accomp.store.checking import check_bytes, default_settings, record_checks
 from accomp.store.yamlio import dump_round_trip, to_round_trip
 from tests.conftest import invoke_cli
 

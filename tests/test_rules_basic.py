@@ -13,7 +13,7 @@ from accomp.domain.dates import add_months, age_on, iso_week_label, parse_date, 
 from accomp.domain.eligibility import eligibility_reasons
 from accomp.domain.ids import ALPHABET, CASE_ID, new_case_id, normalise_case_id
 from accomp.domain.settings import Settings
-from accomp.store.store import default_settings
+from accomp.store.checking import default_settings
 
 DATES = st.dates(min_value=dt.date(1900, 1, 1), max_value=dt.date(2199, 12, 31))
 

@@ -20,7 +20,7 @@ from accomp.domain.hours import judged_in_period, judged_weeks, weekly_figures
 from accomp.domain.settings import Settings
 from accomp.domain.summary import cohort_view, summarise
 from accomp.store import yamlio
-from accomp.store.store import default_settings
+from accomp.store.checking import default_settings
 from bench.generate import make_case
 
 SETTINGS = Settings.merged({}, default_settings())

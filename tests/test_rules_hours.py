@@ -26,7 +26,7 @@ from accomp.domain.hours import (
     weekly_figures,
 )
 from accomp.domain.settings import Settings
-from accomp.store.store import default_settings
+from accomp.store.checking import default_settings
 
 SETTINGS = Settings.merged({}, default_settings())
 MONDAY = dt.date(2026, 9, 14)  # ISO week 2026-W38

@@ -14,7 +14,8 @@ import typer
 from accomp.domain.dates import parse_date
 from accomp.errors import UsageError
 from accomp.render import Format
-from accomp.store.store import Store, Transaction, find_store
+from accomp.store.store import Store, find_store
+from accomp.store.writing import Transaction
 
 TODAY_ENV = "ACCOMP_TODAY"  # YYYY-MM-DD: run as if today were that day (demos, tests)
 USER_ENV = "ACCOMP_USER"

@@ -11,8 +11,9 @@ from accomp.cli import app
 from accomp.cli.common import AS_OPTION, CASE_ARGUMENT, FORMAT_OPTION, author, open_store
 from accomp.errors import EXIT_CHECK_FAILED, UsageError
 from accomp.render import Format, render_rows
+from accomp.store.checking import LocatedProblem, display_path
 from accomp.store.init import create_store
-from accomp.store.store import SETTINGS_FILE, LocatedProblem, display_path
+from accomp.store.store import SETTINGS_FILE
 
 
 @app.command()

@@ -41,7 +41,7 @@ class Mapping:
 
 def load_mapping_file(path: Path) -> dict[str, Any]:
     """Read and validate a mapping file; UsageError naming its file, line and field."""
-    from accomp.store.store import check_text, display_path
+    from accomp.store.checking import check_text, display_path
 
     # The mapping is checked as any document: YAML first, then its schema.
     try:

@@ -27,7 +27,9 @@ from accomp.importers.fields import KINDS, Field, fold, parse_cell
 from accomp.importers.mapping import Mapping
 from accomp.importers.tables import Table
 from accomp.store import yamlio
-from accomp.store.store import Batch, CaseRecord, Store
+from accomp.store.checking import CaseRecord
+from accomp.store.store import Store
+from accomp.store.writing import Batch
 
 STATUSES = ("create", "update", "unchanged", "error")
 

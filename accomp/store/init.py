@@ -8,7 +8,8 @@ from pathlib import Path
 from accomp.errors import StoreError
 from accomp.resources import defaults_text, schema_dir
 from accomp.store import files, git
-from accomp.store.store import DERIVED_DIR, SETTINGS_FILE, display_path
+from accomp.store.checking import display_path
+from accomp.store.store import DERIVED_DIR, SETTINGS_FILE
 
 GITIGNORE = f"""# Derived files of accomp (locks, caches, pseudonymisation key): never commit them.
 {DERIVED_DIR}/
