@@ -138,7 +138,7 @@ MUTATIONS = {
     "wrong type": lambda d: d["enrolment"].__setitem__("weekly_target_hours", "15"),
     "bool for a number": lambda d: d["enrolment"].__setitem__("weekly_target_hours", True),
     "bad nullable date": lambda d: d["enrolment"].__setitem__("planned_end", "2026-13-01"),
-    "schema version": lambda d: d.__setitem__("schema_version", 2),
+    "schema version": lambda d: d.__setitem__("schema_version", 3),
     "missing section": lambda d: d.pop("contacts"),
     "duplicate benefit": lambda d: d["situation"].__setitem__("benefits", ["rsa", "rsa"]),
     "enum": lambda d: d["identity"].__setitem__("sex", "female"),

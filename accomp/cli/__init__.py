@@ -91,6 +91,7 @@ from accomp.cli import (  # noqa: E402,F401
     retention,
     store_commands,
     summary,
+    sync,
 )
 
 

@@ -14,6 +14,7 @@ import typer
 from accomp.domain.dates import parse_date
 from accomp.errors import UsageError
 from accomp.render import Format
+from accomp.store.git import operation_in_progress
 from accomp.store.store import Store, find_store
 from accomp.store.writing import Transaction
 
@@ -45,9 +46,26 @@ def today() -> dt.date:
 
 
 def open_store(ctx: typer.Context) -> Store:
-    """The store named by --store, $ACCOMP_STORE, or found from the working folder."""
+    """The store named by --store, $ACCOMP_STORE, or found from the working folder.
+
+    A fresh clone is set up once (merge driver, hook, private files); an
+    unfinished merge is said on every command (writes refuse to run then).
+    """
     state = ctx.find_root().obj
-    return Store.open(find_store(state.store if state else None), today())
+    store = Store.open(find_store(state.store if state else None), today())
+    from accomp.store.sync import set_up_clone
+
+    done = set_up_clone(store)
+    if done:
+        typer.echo(f"accomp: note: set up this clone of the store: {', '.join(done)}", err=True)
+    operation = operation_in_progress(store.root)
+    if operation is not None and ctx.info_name not in ("conflicts", "resolve", "sync"):
+        typer.echo(
+            f"accomp: note: a git {operation} is in progress in the store "
+            "(see `accomp conflicts`); changes are refused until it is finished",
+            err=True,
+        )
+    return store
 
 
 def date_option(option: str, value: str | None, sensitive: bool = False) -> dt.date | None:

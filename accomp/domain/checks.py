@@ -13,6 +13,7 @@ from typing import Any
 
 from accomp.domain.dates import add_months, age_on
 from accomp.domain.eligibility import eligibility_reasons
+from accomp.domain.entries import entry_lists
 from accomp.domain.outcomes import followup_situations, needs_months
 from accomp.domain.problems import Problem, error, warning
 from accomp.domain.settings import Settings
@@ -134,6 +135,8 @@ def _plan_problems(case: dict[str, Any]) -> list[Problem]:
     objective_ids = [o["id"] for o in plan["objectives"]]
     problems += _duplicates(objective_ids, ("plan", "objectives"))
     problems += _duplicates([a["id"] for a in plan["actions"]], ("plan", "actions"))
+    for name, entries in entry_lists(case):
+        problems += _duplicates((e.get("id") for e in entries), (name,))
     for index, action in enumerate(plan["actions"]):
         where = ("plan", "actions", index)
         if action.get("objective") and action["objective"] not in objective_ids:
@@ -148,10 +151,12 @@ def _plan_problems(case: dict[str, Any]) -> list[Problem]:
     return problems
 
 
-def _duplicates(ids: Iterable[str], where: tuple[str, ...]) -> list[Problem]:
+def _duplicates(ids: Iterable[str | None], where: tuple[str, ...]) -> list[Problem]:
     seen: set[str] = set()
     problems = []
     for index, ident in enumerate(ids):
+        if ident is None:  # an entry added by hand: it gets its id on the next write
+            continue
         if ident in seen:
             problems.append(error((*where, index, "id"), f"id {ident} is used twice"))
         seen.add(ident)

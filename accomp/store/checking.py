@@ -123,15 +123,21 @@ def _checked(
     if problems:
         return None, locate_problems(path, text, problems)
     if settings is not None:
-        problems = case_problems(document, settings, today)
-        expected = path.stem
-        if document.get("case_id") != expected:
-            problems.append(
-                Problem(
-                    ("case_id",), f"does not match the file name {path.name} (expected {expected})"
-                )
-            )
+        problems = document_problems(document, path.name, settings, today)
     return document, locate_problems(path, text, problems)
+
+
+def document_problems(
+    document: dict[str, Any], name: str, settings: Settings, today: dt.date
+) -> list[Problem]:
+    """The domain problems of a schema-valid case document that is to be the file `name`."""
+    problems = case_problems(document, settings, today)
+    expected = name.removesuffix(".yaml")
+    if document.get("case_id") != expected:
+        problems.append(
+            Problem(("case_id",), f"does not match the file name {name} (expected {expected})")
+        )
+    return problems
 
 
 # A case file holds a few kilobytes; anything this large is not one (and parsing it would

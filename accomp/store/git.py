@@ -59,6 +59,7 @@ def init_repository(folder: Path) -> None:
     result = _run(["init", "--quiet"], folder)
     if result.returncode != 0:
         raise StoreError(f"git init failed in {folder}: {result.stderr.strip()}")
+    os.chmod(folder / ".git", 0o700)  # the history holds every case file's past versions
 
 
 def _identity_env(cwd: Path, author: str | None) -> dict[str, str]:
@@ -160,3 +161,84 @@ files=$(git diff --cached --name-only --diff-filter=ACMR -- "$store" | grep -E "
 if command -v accomp >/dev/null 2>&1; then set -- accomp; else set -- {accomp}; fi
 exec "$@" --store "$store" validate $files
 """
+
+
+# -- clones, merges and sync (store/sync.py) -----------------------------------------
+
+MERGE_DRIVER = "accomp"
+# Written into a store's .gitattributes: git calls accomp's merge driver for these files.
+GITATTRIBUTES = """# accomp merges case files and settings as data (`accomp sync`).
+# Other files: git's own merge.
+[0-9][0-9][0-9][0-9]-*.yaml merge=accomp
+accomp.yaml merge=accomp
+"""
+
+
+def git_dir(folder: Path) -> Path | None:
+    """The .git folder of the work tree holding `folder`, found without running git."""
+    for candidate in (folder, *folder.parents):
+        dot_git = candidate / ".git"
+        if dot_git.is_dir():
+            return dot_git
+        if dot_git.is_file():  # a linked work tree: "gitdir: PATH"
+            try:
+                line = dot_git.read_text().strip()
+            except OSError:
+                return None
+            if line.startswith("gitdir:"):
+                return (candidate / line[len("gitdir:") :].strip()).resolve()
+    return None
+
+
+def operation_in_progress(folder: Path) -> str | None:
+    """The git operation left unfinished in the work tree of `folder` (merge, rebase…), or None."""
+    found = git_dir(folder)
+    if found is None:
+        return None
+    for marker, name in (
+        ("MERGE_HEAD", "merge"),
+        ("rebase-merge", "rebase"),
+        ("rebase-apply", "rebase"),
+        ("CHERRY_PICK_HEAD", "cherry-pick"),
+        ("REVERT_HEAD", "revert"),
+    ):
+        if (found / marker).exists():
+            return name
+    return None
+
+
+def run_git(repo: Path, *args: str, author: str | None = None) -> tuple[int, str, str]:
+    """Run git in `repo` (as `author` when it commits): (exit code, stdout, stderr)."""
+    result = _run(list(args), repo, _identity_env(repo, author))
+    return result.returncode, result.stdout, result.stderr
+
+
+def config_get(repo: Path, key: str) -> str | None:
+    code, out, _ = run_git(repo, "config", "--local", "--get", key)
+    return out.strip() if code == 0 else None
+
+
+def register_merge_driver(repo: Path, command: str) -> bool:
+    """Point the repository's `merge.accomp` driver at `command`; True if it changed."""
+    driver = f"{command} merge-driver %O %A %B %P"
+    if config_get(repo, f"merge.{MERGE_DRIVER}.driver") == driver:
+        return False
+    run_git(repo, "config", "--local", f"merge.{MERGE_DRIVER}.name", "accomp: case files as data")
+    run_git(repo, "config", "--local", f"merge.{MERGE_DRIVER}.driver", driver)
+    return True
+
+
+def unmerged_paths(repo: Path) -> list[str]:
+    """Paths git still lists as unmerged (relative to the top of the work tree)."""
+    code, out, _ = run_git(repo, "diff", "--name-only", "--diff-filter=U", "-z")
+    return sorted(p for p in out.split("\0") if p) if code == 0 else []
+
+
+def last_change(repo: Path, revision: str, relative: str) -> tuple[str, str] | None:
+    """Author and date (ISO) of the last commit of `revision` that touched `relative`."""
+    code, out, _ = run_git(repo, "log", "-1", "--format=%an%x1f%ad", "--date=short", revision,
+                           "--", relative)  # fmt: skip
+    if code != 0 or "\x1f" not in out:
+        return None
+    author, date = out.strip().split("\x1f", 1)
+    return author, date

@@ -30,18 +30,20 @@ def create_store(root: Path, accomp_command: str, author: str | None) -> InitRep
     """Create a new store in `root` (which may exist but must not hold a store).
 
     Writes accomp.yaml (the commented defaults), schemas/ (so that editors
-    validate case files live), .gitignore; runs `git init` when git is there
-    and the folder is not already in a repository, installs a pre-commit hook
-    that validates staged case files, and commits the new files.
+    validate case files live), .gitignore, .gitattributes (case files merge as
+    data); runs `git init` when git is there and the folder is not already in
+    a repository, installs a pre-commit hook that validates staged case files,
+    registers the merge driver, and commits the new files.
     """
     if (root / SETTINGS_FILE).exists():
         raise StoreError(f"{display_path(root)} already holds a store ({SETTINGS_FILE} exists)")
     if root.exists() and not root.is_dir():
         raise StoreError(f"{display_path(root)} exists and is not a folder")
     files.make_private_dir(root)
-    written = [root / SETTINGS_FILE, root / ".gitignore"]
+    written = [root / SETTINGS_FILE, root / ".gitignore", root / ".gitattributes"]
     files.atomic_write(root / SETTINGS_FILE, defaults_text().encode("utf-8"))
     files.atomic_write(root / ".gitignore", GITIGNORE.encode("utf-8"))
+    files.atomic_write(root / ".gitattributes", git.GITATTRIBUTES.encode("utf-8"))
     files.make_private_dir(root / "schemas")
     for schema in sorted(schema_dir().glob("*.schema.json")):
         target = root / "schemas" / schema.name
@@ -59,5 +61,6 @@ def create_store(root: Path, accomp_command: str, author: str | None) -> InitRep
     if repo is not None:
         if repo == root.resolve():
             git.install_pre_commit_hook(repo, ".", accomp_command)
+            git.register_merge_driver(repo, accomp_command)
         git.commit_paths(repo, written, "init store", author)
     return InitReport(root, repo, initialised)

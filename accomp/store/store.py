@@ -330,6 +330,21 @@ class Store:
             )
         return git.file_history(self.repo, self.case_path(case_id), patch)
 
+    def refuse_if_unfinished(self) -> None:
+        """StoreError when a merge (or a rebase…) is unfinished in the store's repository:
+        writing then would mix a command's change into the merge, or fail half-way."""
+        operation = git.operation_in_progress(self.root)
+        if operation is None:
+            return
+        if operation == "merge":
+            raise StoreError(
+                "a merge is in progress: nothing was written; see `accomp conflicts`, settle "
+                "each with `accomp resolve`, or abandon the merge with `git merge --abort`"
+            )
+        raise StoreError(
+            f"a git {operation} is in progress: nothing was written; finish it with git first"
+        )
+
     # -- writing -----------------------------------------------------------
 
     @contextlib.contextmanager
@@ -341,6 +356,7 @@ class Store:
         If anything in the block raises, or a changed document would not
         validate, nothing is written.
         """
+        self.refuse_if_unfinished()
         files.remove_stale_temp_files(self.root)
         with contextlib.ExitStack() as locks:
             # Shared: many single-case commands at once, but none during a batch (an import).
@@ -362,6 +378,8 @@ class Store:
         validated and staged one by one, so memory does not grow with the batch.
         A batch that raises, or that the caller abandons, writes nothing.
         """
+        if not dry_run:
+            self.refuse_if_unfinished()
         with self._store_lock(shared=False, timeout=60.0):
             folder = None if dry_run else journal.new_staging_folder(self._journal_root)
             batch = Batch(self, folder)

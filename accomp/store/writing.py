@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from accomp.domain import entries
 from accomp.errors import DocumentRefused, InvalidDocument, StoreError
 from accomp.store import files, journal, yamlio
 from accomp.store.checking import check_text, first_error
@@ -80,14 +81,18 @@ class Transaction:
         """
         self.open(case_id)
         edit = self._edits[case_id]
-        if edit.document is None:
-            current = edit.plain or edit.before or {}
-            expected = {**current, key: [*current.get(key, []), yamlio.to_plain(entry)]}
+        current = edit.plain or edit.before or {}
+        if edit.document is None and not entries.needs_upgrade(current):
+            listed = [*current.get(key, []), yamlio.to_plain(entry)]
+            if key in entries.ENTRY_LISTS:
+                entries.assign_ids(key, listed)  # only the new entry lacks one
+                entry = {"id": listed[-1]["id"], **entry}
+            expected = {**current, key: listed}
             text = yamlio.append_text(edit.text or edit.original or "", key, entry, expected)
             if text is not None:
                 edit.text, edit.plain = text, expected
                 return
-        yamlio.append(self.edit(case_id)[key], entry)
+        yamlio.append(self.edit(case_id)[key], entry)  # its id is given on write (upgrade)
 
     def replace(self, case_id: str, plain: dict[str, Any]) -> Any:
         """Replace a case being edited by `plain` data, rewritten from scratch (no comments)."""
@@ -141,6 +146,9 @@ def checked_text(store: Store, path: Path, document: Any, original: str | None) 
 
     Raises DocumentRefused naming the first error: nothing may be written then.
     """
+    # Every write brings the file to the current schema version: each new entry, and
+    # every entry of an old file, gets its id (domain/entries.py).
+    entries.upgrade(document)
     text = yamlio.dump_round_trip(document, like=original)
     if text == original:
         return None
@@ -164,7 +172,9 @@ def validated_text(
 
 def new_case_document(store: Store, case_id: str, document: dict[str, Any]) -> Any:
     """The round-trip document of a new case: modeline, schema version and case id first."""
-    rt = yamlio.to_round_trip({"schema_version": 1, "case_id": case_id, **document})
+    rt = yamlio.to_round_trip(
+        {"schema_version": entries.SCHEMA_VERSION, "case_id": case_id, **document}
+    )
     rt.yaml_set_start_comment(SCHEMA_MODELINE.format(ref=store.schema_ref()))
     return rt
 

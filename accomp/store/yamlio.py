@@ -375,3 +375,51 @@ def with_dates(value: Any) -> Any:
         except ValueError:
             return value
     return value
+
+
+def update_round_trip(node: Any, plain: Any) -> Any:
+    """Make a round-trip node hold `plain` data, changing only what differs; returns the node.
+
+    What is equal stays as it was, with its comments, quotes and style;
+    mappings keep their key order (new keys go at the end); list entries that
+    carry an `id` are matched by it, so that an entry kept by a merge keeps its
+    comments. A new entry takes the flow or block style of the entries around it.
+    """
+    if to_plain(node) == plain and type(to_plain(node)) is type(plain):
+        return node
+    if isinstance(node, dict) and isinstance(plain, dict):
+        for key in [k for k in node if k not in plain]:
+            del node[key]
+        for key, value in plain.items():
+            if key in node:
+                node[key] = update_round_trip(node[key], value)
+            else:
+                node[key] = to_round_trip(with_dates(value))
+        return node
+    if isinstance(node, list) and isinstance(plain, list):
+        by_id = {
+            str(item["id"]): item for item in node if isinstance(item, dict) and item.get("id")
+        }
+        flow = bool(node) and all(
+            isinstance(item, dict) and item.fa.flow_style() for item in node
+        )
+        items = []
+        for value in plain:
+            existing = by_id.pop(str(value["id"]), None) if isinstance(value, dict) else None
+            if existing is None and isinstance(value, dict) and "id" not in value:
+                existing = next(
+                    (i for i in node if to_plain(i) == value and all(i is not x for x in items)),
+                    None,
+                )
+            if existing is not None:
+                items.append(update_round_trip(existing, value))
+                continue
+            item = to_round_trip(with_dates(value))
+            if flow and isinstance(item, dict):
+                item.fa.set_flow_style()
+            items.append(item)
+        node[:] = items
+        if items:
+            node.fa.set_block_style()
+        return node
+    return to_round_trip(with_dates(plain))
