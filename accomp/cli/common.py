@@ -61,7 +61,7 @@ def open_store(ctx: typer.Context) -> Store:
     operation = operation_in_progress(store.root)
     if operation is not None and ctx.info_name not in ("conflicts", "resolve", "sync"):
         typer.echo(
-            f"accomp: note: a git {operation} is in progress in the store "
+            f"accomp: note: a git {operation} in progress in the store "
             "(see `accomp conflicts`); changes are refused until it is finished",
             err=True,
         )

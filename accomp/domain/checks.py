@@ -193,6 +193,7 @@ def _entry_problems(case: dict[str, Any], settings: Settings) -> list[Problem]:
                     ("plan", "actions", index, "kind"), f"unknown activity kind {action['kind']!r}"
                 )
             )
+    problems += _allowance_cap_problems(case, settings)
     for index, absence in enumerate(case["absences"]):
         if absence["to"] < absence["from"]:
             problems.append(
@@ -206,6 +207,30 @@ def _entry_problems(case: dict[str, Any], settings: Settings) -> list[Problem]:
                     "a target of 0 needs the date of the person's request",
                 )
             )
+    return problems
+
+
+def _allowance_cap_problems(case: dict[str, Any], settings: Settings) -> list[Problem]:
+    """A year's allowances over the programme's cap need a forced reason (`allowance add
+    --force --reason`); without one they are an error (two clones' payments merged, a hand
+    edit), at the payment that crossed the cap."""
+    programme = settings.programme(case["enrolment"]["programme"]) or {}
+    cap = programme.get("allowance_yearly_cap")
+    if cap is None:
+        return []
+    problems = []
+    paid: dict[str, float] = {}
+    forced: set[str] = set()
+    ordered = sorted(enumerate(case["allowances"]), key=lambda pair: pair[1]["date"])
+    for index, allowance in ordered:
+        year = allowance["date"][:4]
+        paid[year] = paid.get(year, 0.0) + float(allowance["amount"])
+        if allowance.get("forced_reason"):
+            forced.add(year)
+        if paid[year] > cap + 1e-9 and year not in forced:
+            message = f"{paid[year]:g} EUR paid in {year}, over the yearly cap of {cap:g} EUR"
+            problems.append(error(("allowances", index, "amount"), message))
+            forced.add(year)  # one problem per year
     return problems
 
 

@@ -143,8 +143,10 @@ def _merge_value(path: Path, a: Any, o: Any, t: Any, conflicts: list[Conflict]) 
         return t
     if same(a, t):
         return o
-    if isinstance(o, dict) and isinstance(t, dict):
-        return _merge_dicts(path, a if isinstance(a, dict) else {}, o, t, conflicts)
+    if isinstance(o, dict) and isinstance(t, dict) and isinstance(a, dict):
+        return _merge_dicts(path, a, o, t, conflicts)
+    # A record set on both sides from nothing (two exits) stays whole: taking its fields
+    # from two clones would make a record neither of them wrote.
     if isinstance(o, list) and isinstance(t, list):
         return _merge_lists(path, a if isinstance(a, list) else [], o, t, conflicts)
     if o is MISSING or t is MISSING:

@@ -171,7 +171,7 @@ def recorded_files(store_root: Path) -> list[str]:
     folder = conflicts_folder(store_root)
     if not folder.is_dir():
         return []
-    return sorted(p.name[: -len(".json")] for p in folder.glob("*.json"))
+    return sorted(p.name[: -len(".json")] for p in folder.glob("*.yaml.json"))
 
 
 def forget_all(store_root: Path) -> None:

@@ -1,0 +1,298 @@
+"""A team on one store: a bare remote, clones, `accomp sync`, the merge driver, conflicts.
+
+Every test drives the CLI as counsellors would, with real git repositories.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import subprocess
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from accomp.store import yamlio
+from tests.conftest import ENROL_ARGS, TEST_IDENTITY, Run, git, invoke_cli
+
+
+def run(clone: Path, *args: str) -> Run:
+    return invoke_cli(["--store", str(clone), *args])
+
+
+def clone_of(remote: Path, folder: Path) -> Path:
+    subprocess.run(["git", "clone", "-q", str(remote), str(folder)], check=True)
+    return folder
+
+
+@pytest.fixture
+def team(tmp_path: Path) -> tuple[Path, Path, str]:
+    """A shared bare remote holding a store with one case; returns (remote, first clone, id)."""
+    remote = tmp_path / "remote.git"
+    subprocess.run(["git", "init", "-q", "--bare", "-b", "main", str(remote)], check=True)
+    first = tmp_path / "first"
+    assert invoke_cli(["init", str(first)]).exit_code == 0
+    git(first, "branch", "-m", "main")
+    git(first, "remote", "add", "origin", str(remote))
+    enrolled = run(first, "enrol", *ENROL_ARGS)
+    assert enrolled.exit_code == 0, enrolled.stderr
+    synced = run(first, "sync")
+    assert synced.exit_code == 0, synced.stderr
+    return remote, first, enrolled.last_line
+
+
+def case_text(clone: Path, case_id: str) -> str:
+    return (clone / f"{case_id}.yaml").read_text()
+
+
+def contacts(clone: Path, case_id: str) -> list[dict]:
+    return yamlio.load_fast(case_text(clone, case_id))["contacts"]
+
+
+def test_a_fresh_clone_is_set_up_once_driver_hook_and_private_files(team, tmp_path: Path) -> None:
+    remote, _, case_id = team
+    clone = clone_of(remote, tmp_path / "second")
+    assert (clone / f"{case_id}.yaml").stat().st_mode & 0o077  # git clone leaves it readable
+    listed = run(clone, "list")
+    assert listed.exit_code == 0 and case_id in listed.stdout
+    assert "set up this clone" in listed.stderr
+    assert "merge driver" in listed.stderr and "pre-commit hook" in listed.stderr
+    assert (clone / f"{case_id}.yaml").stat().st_mode & 0o777 == 0o600
+    assert clone.stat().st_mode & 0o777 == 0o700
+    assert "merge-driver %O %A %B %P" in git(clone, "config", "merge.accomp.driver")
+    assert (clone / ".git" / "hooks" / "pre-commit").exists()
+    again = run(clone, "list")
+    assert "set up this clone" not in again.stderr  # said once
+
+
+def test_contacts_logged_on_the_same_case_in_two_clones_merge_without_conflict(
+    team, tmp_path: Path
+) -> None:
+    remote, first, case_id = team
+    second = clone_of(remote, tmp_path / "second")
+    assert run(second, "contact", "log", case_id, "--date", "2026-11-18", "--channel", "phone",
+               "--minutes", "15").exit_code == 0  # fmt: skip
+    assert run(first, "contact", "log", case_id, "--date", "2026-11-19", "--channel", "in-person",
+               "--minutes", "45").exit_code == 0  # fmt: skip
+    assert run(first, "activity", "log", case_id, "--date", "2026-11-19", "--hours", "3",
+               "--kind", "training").exit_code == 0  # fmt: skip
+    assert run(first, "sync").exit_code == 0
+    synced = run(second, "sync")
+    assert synced.exit_code == 0, synced.stderr
+    assert "1 case file(s) received" in synced.stdout
+    assert run(first, "sync").exit_code == 0
+    assert case_text(first, case_id) == case_text(second, case_id)
+    assert [c["minutes"] for c in contacts(first, case_id)] == [15, 45]
+    assert "<<<<<<<" not in case_text(first, case_id)
+    message = git(second, "log", "-1", "--format=%s")
+    assert case_id in message and "Zoé" not in message and "Quenouille" not in message
+    assert run(first, "validate", "--all").exit_code == 0
+
+
+def test_a_plain_git_pull_in_a_clone_where_accomp_ran_merges_two_contacts(
+    team, tmp_path: Path
+) -> None:
+    remote, first, case_id = team
+    second = clone_of(remote, tmp_path / "second")
+    assert run(second, "list").exit_code == 0  # any command sets the clone up
+    assert run(first, "contact", "log", case_id, "--date", "2026-11-18", "--channel", "phone",
+               "--minutes", "15").exit_code == 0  # fmt: skip
+    assert run(first, "sync").exit_code == 0
+    assert run(second, "contact", "log", case_id, "--date", "2026-11-19", "--channel", "sms",
+               "--minutes", "5").exit_code == 0  # fmt: skip
+    pulled = subprocess.run(
+        ["git", "pull", "--no-rebase", "--no-edit", "origin", "main"],
+        cwd=second, capture_output=True, text=True, env={**os.environ, **TEST_IDENTITY},
+    )  # fmt: skip
+    assert pulled.returncode == 0, pulled.stdout + pulled.stderr
+    assert "CONFLICT" not in pulled.stdout
+    assert sorted(c["minutes"] for c in contacts(second, case_id)) == [5, 15]
+    assert run(second, "validate", "--all").exit_code == 0
+
+
+def test_a_true_conflict_is_listed_refuses_writes_and_is_settled_by_resolve(
+    team, tmp_path: Path
+) -> None:
+    remote, first, case_id = team
+    second = clone_of(remote, tmp_path / "second")
+    logged = run(first, "contact", "log", case_id, "--date", "2026-11-18", "--channel",
+                 "phone", "--minutes", "10")  # fmt: skip
+    assert logged.exit_code == 0
+    assert run(first, "sync").exit_code == 0 and run(second, "sync").exit_code == 0
+    # Each clone corrects the contact's minutes by hand, differently.
+    for clone, minutes in ((first, "30"), (second, "40")):
+        path = clone / f"{case_id}.yaml"
+        path.write_text(path.read_text().replace("minutes: 10", f"minutes: {minutes}"))
+    assert run(first, "sync").exit_code == 0
+    stopped = run(second, "sync")
+    assert stopped.exit_code == 1, stopped.stderr
+    assert "conflicts" in stopped.stderr
+    text = case_text(second, case_id)
+    assert "<<<<<<<" not in text and "minutes: 40" in text  # a valid file with ours
+    listed = run(second, "conflicts")
+    assert listed.exit_code == 1
+    lines = [line for line in listed.stdout.splitlines() if line.startswith(case_id)]
+    assert len(lines) == 1 and ".minutes" in lines[0] and "40" in lines[0] and "30" in lines[0]
+    assert "Zoé" not in listed.stdout and "Quenouille" not in listed.stdout
+    # While the merge is unfinished, writes refuse and write nothing; reads work and say so.
+    before = case_text(second, case_id)
+    refused = run(second, "contact", "log", case_id, "--date", "2026-11-19", "--channel", "sms",
+                  "--minutes", "5")  # fmt: skip
+    assert refused.exit_code == 2 and "merge is in progress" in refused.stderr
+    assert case_text(second, case_id) == before
+    shown = run(second, "show", case_id)
+    assert shown.exit_code == 0 and "merge in progress" in shown.stderr
+    field = lines[0].split()[1]
+    wrong = run(second, "resolve", case_id, "contacts.NOPE.minutes", "--take", "ours")
+    assert wrong.exit_code == 2 and field in wrong.stderr
+    settled = run(second, "resolve", case_id, field, "--take", "theirs")
+    assert settled.exit_code == 0, settled.stderr
+    assert settled.exit_code == 0, settled.stderr
+    assert "merge finished" in settled.stdout
+    assert [c["minutes"] for c in contacts(second, case_id)] == [30]
+    assert git(second, "rev-list", "--parents", "-1", "HEAD").count(" ") == 2  # a merge commit
+    assert case_id in git(second, "log", "-1", "--format=%s")
+    assert run(second, "conflicts").stdout.strip() == "no conflicts"
+    assert run(second, "sync").exit_code == 0
+    assert run(first, "sync").exit_code == 0
+    assert case_text(first, case_id) == case_text(second, case_id)
+
+
+def test_sync_offline_says_so_in_one_line_and_keeps_the_work(team, tmp_path: Path) -> None:
+    remote, first, case_id = team
+    assert run(first, "contact", "log", case_id, "--date", "2026-11-18", "--channel", "phone",
+               "--minutes", "15").exit_code == 0  # fmt: skip
+    head = git(first, "rev-parse", "HEAD")
+    remote.rename(tmp_path / "away.git")
+    offline = run(first, "sync")
+    assert offline.exit_code == 2
+    assert len(offline.stderr.strip().splitlines()) == 1 and "cannot reach" in offline.stderr
+    assert git(first, "rev-parse", "HEAD") == head
+    assert [c["minutes"] for c in contacts(first, case_id)] == [15]
+
+
+def test_migrate_upgrades_an_old_store_in_one_commit(tmp_path: Path) -> None:
+    from tests.conftest import DEMO_STORE
+
+    store = tmp_path / "old"
+    assert invoke_cli(["init", str(store)]).exit_code == 0
+    for path in DEMO_STORE.glob("20*.yaml"):
+        (store / path.name).write_text(path.read_text())
+    (store / "accomp.yaml").write_text((DEMO_STORE / "accomp.yaml").read_text())
+    git(store, "add", "-A")
+    git(store, "commit", "-qm", "old files")
+    assert "schema_version: 1" in (store / "2026-DEM01.yaml").read_text()
+    before = git(store, "rev-list", "--count", "HEAD")
+    migrated = run(store, "migrate")
+    assert migrated.exit_code == 0, migrated.stderr
+    text = (store / "2026-DEM01.yaml").read_text()
+    assert ("schema_version: 2" in text and "- id: " not in text) or "id: " in text
+    assert "# Week 2026-W46" in text  # comments kept
+    document = yamlio.load_fast(text)
+    assert all(c.get("id") for c in document["contacts"])
+    assert int(git(store, "rev-list", "--count", "HEAD")) <= int(before) + 2
+    assert "migrate" in git(store, "log", "--format=%s")
+    assert run(store, "validate", "--all").exit_code == 0
+    assert "upgraded 0" in run(store, "migrate").stdout  # a second run changes nothing
+
+
+# -- three clones, random work, synced until quiet -------------------------------------
+
+
+def _random_command(rng: random.Random, case_id: str, tag: str) -> list[str]:
+    day = f"2026-11-{rng.randint(9, 19):02d}"
+    kind = rng.choice(["contact", "contact", "activity", "objective", "absence", "allowance",
+                       "target", "exit", "referent"])  # fmt: skip
+    if kind == "contact":
+        return ["contact", "log", case_id, "--date", day, "--channel", rng.choice(["phone", "sms"]),
+                "--minutes", str(rng.randint(5, 90)), "--note", tag]  # fmt: skip
+    if kind == "activity":
+        return ["activity", "log", case_id, "--date", day, "--hours", str(rng.randint(1, 4)),
+                "--kind", "workshop", "--note", tag]  # fmt: skip
+    if kind == "objective":
+        return ["plan", "objective", "add", case_id, "--text", tag]
+    if kind == "absence":
+        return ["absence", "add", case_id, "--from", day, "--to", day, "--reason", "sick",
+                "--note", tag]  # fmt: skip
+    if kind == "allowance":
+        return ["allowance", "add", case_id, "--date", day, "--amount", str(rng.randint(1, 20))]
+    if kind == "target":
+        return ["contract", "hours", case_id, "--from", day, "--hours", str(rng.randint(15, 20))]
+    if kind == "exit":
+        return ["exit", case_id, "--date", "2026-11-19", "--outcome",
+                rng.choice(["cdi", "training"])]  # fmt: skip
+    return ["referent", rng.choice(["jdupont", "mmartin", "kleroy"])]
+
+
+def _hand_edit_referent(clone: Path, case_id: str, referent: str) -> None:
+    path = clone / f"{case_id}.yaml"
+    document = yamlio.load_round_trip(path.read_text())
+    document["enrolment"]["referent"] = referent
+    path.write_text(yamlio.dump_round_trip(document, like=path.read_text()))
+
+
+def _sync_and_settle(clone: Path, rng: random.Random, raised: list[str]) -> None:
+    for _ in range(6):
+        result = run(clone, "sync")
+        if result.exit_code == 0:
+            return
+        assert result.exit_code == 1, result.stderr
+        listed = run(clone, "conflicts")
+        for line in listed.stdout.splitlines():
+            if " " not in line or line == "no conflicts":
+                continue
+            case_id, field = line.split()[:2]
+            raised.append(line)
+            resolved = run(clone, "resolve", case_id, field, "--take", rng.choice(["ours", "theirs"]))
+            assert resolved.exit_code == 0, resolved.stderr
+    raise AssertionError(f"{clone.name} did not get quiet")
+
+
+SEEDS = int(os.environ.get("ACCOMP_TEAM_SEEDS", "6"))
+
+
+@pytest.mark.parametrize("seed", range(SEEDS))
+def test_three_clones_doing_random_work_converge_and_lose_nothing(
+    seed: int, team, tmp_path: Path
+) -> None:
+    remote, first, case_id = team
+    second_case = run(first, "enrol", *ENROL_ARGS[:-1], "--given-name", "Yanis", "--no-input")
+    assert second_case.exit_code == 0
+    cases = [case_id, second_case.last_line]
+    assert run(first, "sync").exit_code == 0
+    clones = [first, clone_of(remote, tmp_path / "b"), clone_of(remote, tmp_path / "c")]
+    rng = random.Random(seed)
+    added: list[str] = []
+    raised: list[str] = []
+    for round_ in range(2):
+        for index, clone in enumerate(clones):
+            for step in range(rng.randint(1, 4)):
+                tag = f"s{seed}-r{round_}-c{index}-{step}"
+                args = _random_command(rng, rng.choice(cases), tag)
+                if args[0] == "referent":
+                    _hand_edit_referent(clone, rng.choice(cases), args[1])
+                    continue
+                result = run(clone, *args)
+                if result.exit_code == 0 and ("--note" in args or args[1] == "objective"):
+                    added.append(tag)
+        order = clones[:]
+        rng.shuffle(order)
+        for clone in order:
+            _sync_and_settle(clone, rng, raised)
+    for clone in clones * 2:  # until quiet: every clone has everything
+        _sync_and_settle(clone, rng, raised)
+    trees = {git(clone, "rev-parse", "HEAD^{tree}") for clone in clones}
+    assert len(trees) == 1, "the clones hold different files"
+    for clone in clones:
+        assert run(clone, "validate", "--all").exit_code == 0
+    texts = Counter()
+    for ident in cases:
+        document = yamlio.load_fast(case_text(first, ident))
+        for key in ("contacts", "activities", "absences"):
+            texts.update(entry.get("note") for entry in document[key])
+        texts.update(o["text"] for o in document["plan"]["objectives"])
+    for tag in added:
+        assert texts[tag] == 1, f"{tag} is there {texts[tag]} times"
+    for line in raised:  # only true conflicts: one field, two different values
+        assert "changed on both sides" in line, line
