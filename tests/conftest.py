@@ -153,3 +153,8 @@ def demo_copy(tmp_path: Path) -> Path:
     shutil.copytree(DEMO_STORE, target / "casefiles")
     shutil.copytree(REPO / "schemas", target / "schemas")
     return target / "casefiles"
+
+
+def without_ids(entries: list[dict]) -> list[dict]:
+    """Entries with their `id` left out (ids are derived from content: tests compare the rest)."""
+    return [{k: v for k, v in entry.items() if k != "id"} for entry in entries]

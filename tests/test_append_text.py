@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from accomp.store import yamlio
 from bench.generate import make_case
 from tests.conftest import DEMO_STORE, changed_lines, git, invoke_cli
-from tests.test_store_writes import HAND_EDITED
+from tests.test_store_writes import ENTRY_ID_LINE, HAND_EDITED
 
 ENTRIES: dict[str, dict[str, Any]] = {
     "contacts": {"date": dt.date(2026, 11, 19), "channel": "sms", "minutes": 5, "mode": "individual", "by": "jdupont"},
@@ -159,7 +159,8 @@ def test_contact_log_on_a_hand_edited_case_adds_lines_and_removes_none(store: Pa
         assert result.exit_code == 0, result.stderr
     added, removed = changed_lines(store, "HEAD~2", path.name)
     assert removed == []
-    assert added == [
-        "+- date: 2026-09-15", "+  channel: sms", "+  minutes: 5", "+  mode: individual", "+  by: jdupont",
-        "+- date: 2026-09-22", "+  channel: sms", "+  minutes: 5", "+  mode: individual", "+  by: jdupont",
+    assert ENTRY_ID_LINE.match(added[0]) and ENTRY_ID_LINE.match(added[6])
+    assert added[1:6] + added[7:] == [
+        "+  date: 2026-09-15", "+  channel: sms", "+  minutes: 5", "+  mode: individual", "+  by: jdupont",
+        "+  date: 2026-09-22", "+  channel: sms", "+  minutes: 5", "+  mode: individual", "+  by: jdupont",
     ]  # fmt: skip

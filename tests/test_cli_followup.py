@@ -9,7 +9,7 @@ import pytest
 
 from tests.conftest import DEMO_STORE, Invoke, git, snapshot
 from tests.test_bad_input import assert_one_line_error
-from tests.test_store_writes import HAND_EDITED
+from tests.test_store_writes import ENTRY_ID_LINE, HAND_EDITED
 
 
 @pytest.fixture
@@ -35,6 +35,7 @@ def test_contact_log_and_list(store: Path, in_store: Invoke, case: str) -> None:
     assert commits(store)[0] == f"contact {case}: phone, 20 min on 2026-09-08"
     assert git(store, "log", "-1", "--format=%an").strip() == "mmartin"
     contacts = show(in_store, case)["contacts"]
+    assert [c.pop("id")[0].isalpha() for c in contacts] == [True]
     assert contacts == [{"date": "2026-09-08", "channel": "phone", "minutes": 20, "mode": "individual",
                          "by": "jdupont", "note": "Called about the training"}]  # fmt: skip
     listed = json.loads(in_store("contact", "list", case, "--format", "json").stdout)
@@ -54,8 +55,9 @@ def test_a_command_keeps_the_comments_and_order_of_a_hand_edited_case(
     assert result.exit_code == 0, result.stderr
     diff = git(store, "diff", "HEAD~1", "--", path.name).splitlines()
     changed = [line for line in diff if line[:1] in "+-" and line[:3] not in ("+++", "---")]
-    assert changed == ["+- date: 2026-09-15", "+  channel: sms", "+  minutes: 5", "+  mode: individual",
-                       "+  by: jdupont"]  # fmt: skip
+    assert ENTRY_ID_LINE.match(changed[0])
+    assert changed[1:] == ["+  date: 2026-09-15", "+  channel: sms", "+  minutes: 5",
+                           "+  mode: individual", "+  by: jdupont"]  # fmt: skip
 
 
 def test_contact_due_lists_the_overdue_cases_oldest_first(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 import subprocess
 import sys
 import time
@@ -77,10 +78,11 @@ def test_the_lock_of_a_killed_process_is_released(tmp_path: Path) -> None:
         pass
 
 
+ENTRY_ID_LINE = re.compile(r"^\+- id: [A-HJKMNP-TV-Z][0-9A-HJKMNP-TV-Z]{5}$")
 HAND_EDITED = """\
 # yaml-language-server: $schema=schemas/casefile.schema.json
 # Hand-written header comment: must survive.
-schema_version: 1
+schema_version: 2
 case_id: {case_id}
 identity:
   given_name: Zoé            # as on the ID card
@@ -105,7 +107,8 @@ plan:
   actions: []
 contacts:
 # the first contact, typed by hand
-- date: 2026-09-08
+- id: KX4T9A
+  date: 2026-09-08
   channel: phone
   minutes: 10
 activities: []
@@ -130,7 +133,8 @@ def test_an_edit_keeps_every_comment_key_order_quote_and_indentation(store: Path
         )
     added, removed = changed_lines(store, "HEAD~1", path.name)
     assert removed == []
-    assert added == ["+- date: 2026-09-15", "+  channel: sms", "+  minutes: 5"]
+    assert ENTRY_ID_LINE.match(added[0])  # its id, derived from its content
+    assert added[1:] == ["+  date: 2026-09-15", "+  channel: sms", "+  minutes: 5"]
 
 
 def test_an_edit_that_would_make_the_file_invalid_writes_nothing(store: Path, enrol) -> None:

@@ -63,4 +63,8 @@ def create_store(root: Path, accomp_command: str, author: str | None) -> InitRep
             git.install_pre_commit_hook(repo, ".", accomp_command)
             git.register_merge_driver(repo, accomp_command)
         git.commit_paths(repo, written, "init store", author)
+    from accomp.store.store import Store
+    from accomp.store.sync import set_up_clone
+
+    set_up_clone(Store(root))  # so that the first command has nothing to set up
     return InitReport(root, repo, initialised)

@@ -83,23 +83,32 @@ def set_up_clone(store: Store) -> list[str]:
 
 
 def make_private(root: Path) -> int:
-    """Files 0600 and folders 0700 in the store (and its .git folder); returns how many changed."""
+    """The store's own files 0600 and folders 0700 (a clone's come out 0644 and 0755):
+    the store folder, its case files and settings, schemas/, .accomp/ and .git/ (whose
+    contents are then out of others' reach). Other files a user keeps there are left alone.
+    Returns how many modes changed."""
+    owned: list[tuple[Path, int]] = [(root, files.DIR_MODE)]
+    for path in root.iterdir():
+        name = path.name
+        if path.is_symlink():
+            continue
+        if name in (".git", DERIVED_DIR, "schemas") and path.is_dir():
+            owned.append((path, files.DIR_MODE))
+            if name == "schemas":
+                owned += [(p, files.FILE_MODE) for p in path.iterdir() if p.is_file()]
+        elif path.is_file() and (
+            name in (SETTINGS_FILE, ".gitignore", ".gitattributes")
+            or (name.endswith(".yaml") and CASE_ID.match(name[:-5]))
+        ):
+            owned.append((path, files.FILE_MODE))
     changed = 0
-    for folder, subfolders, names in os.walk(root):
-        subfolders[:] = [s for s in subfolders if s != ".git"]
-        for path, mode in [(folder, files.DIR_MODE)] + [
-            (os.path.join(folder, n), files.FILE_MODE) for n in names
-        ]:
-            try:
-                if os.lstat(path).st_mode & 0o777 != mode and not os.path.islink(path):
-                    os.chmod(path, mode)
-                    changed += 1
-            except OSError:
-                continue
-    dot_git = root / ".git"
-    if dot_git.is_dir() and dot_git.stat().st_mode & 0o777 != files.DIR_MODE:
-        os.chmod(dot_git, files.DIR_MODE)  # everything under it is then out of others' reach
-        changed += 1
+    for path, mode in owned:
+        try:
+            if path.stat().st_mode & 0o777 != mode:
+                os.chmod(path, mode)
+                changed += 1
+        except OSError:
+            continue
     return changed
 
 
