@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+from pathlib import Path
 from typing import Any
 
 from hypothesis import HealthCheck, given, settings
@@ -17,6 +18,8 @@ from accomp.store import yamlio
 from accomp.store.checking import default_settings
 from accomp.store.schema import schema_problems
 from tests.conftest import DEMO_STORE
+
+V1_STORE = Path(__file__).parent / "fixtures" / "store-v1"  # files written before entry ids
 
 SETTINGS = Settings.merged({}, default_settings())
 TODAY = dt.date(2026, 11, 20)
@@ -154,7 +157,7 @@ def test_objectives_and_actions_numbered_alike_are_renumbered_with_their_referen
 
 
 def test_an_old_file_upgraded_on_one_side_only_does_not_double_its_entries() -> None:
-    old = yamlio.load_fast((DEMO_STORE / "2026-DEM01.yaml").read_text())
+    old = yamlio.load_fast((V1_STORE / "2026-DEM01.yaml").read_text())
     assert "id" not in old["contacts"][0]
     ours = copy.deepcopy(old)
     upgrade(ours)

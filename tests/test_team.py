@@ -173,13 +173,12 @@ def test_sync_offline_says_so_in_one_line_and_keeps_the_work(team, tmp_path: Pat
 
 
 def test_migrate_upgrades_an_old_store_in_one_commit(tmp_path: Path) -> None:
-    from tests.conftest import DEMO_STORE
-
+    old_store = Path(__file__).parent / "fixtures" / "store-v1"  # written before entry ids
     store = tmp_path / "old"
     assert invoke_cli(["init", str(store)]).exit_code == 0
-    for path in DEMO_STORE.glob("20*.yaml"):
+    for path in old_store.glob("20*.yaml"):
         (store / path.name).write_text(path.read_text())
-    (store / "accomp.yaml").write_text((DEMO_STORE / "accomp.yaml").read_text())
+    (store / "accomp.yaml").write_text((old_store / "accomp.yaml").read_text())
     git(store, "add", "-A")
     git(store, "commit", "-qm", "old files")
     assert "schema_version: 1" in (store / "2026-DEM01.yaml").read_text()
