@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from accomp.domain.dates import add_months
+from accomp.domain.entries import upgrade
 from accomp.domain.ids import new_case_id
 from accomp.domain.summary import BARRIER_THEMES
 from accomp.store import files, yamlio
@@ -153,7 +154,9 @@ def _write_chunk(root: str, seeds: list[int]) -> int:
         year, document = make_case(rng)
         case_id = new_case_id(year, lambda candidate: candidate in taken, rng)
         taken.add(case_id)
-        text = yamlio.dump_round_trip(new_case_document(store, case_id, document))
+        written = new_case_document(store, case_id, document)
+        upgrade(written)  # every entry gets its id, as a write through accomp gives it
+        text = yamlio.dump_round_trip(written)
         files.atomic_write(store.root / f"{case_id}.yaml", text.encode())
     return len(seeds)
 
