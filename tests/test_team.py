@@ -295,3 +295,68 @@ def test_three_clones_doing_random_work_converge_and_lose_nothing(
         assert texts[tag] == 1, f"{tag} is there {texts[tag]} times"
     for line in raised:  # only true conflicts: one field, two different values
         assert "changed on both sides" in line, line
+
+
+def _no_git_running(clone: Path) -> None:
+    """Wait for git processes a killed sync left behind, then remove a stale index lock (as the
+    error message tells the user to)."""
+    import time
+
+    lock = clone / ".git" / "index.lock"
+    for _ in range(100):
+        alive = subprocess.run(["pgrep", "-f", f"git.*{clone}"], capture_output=True).returncode == 0
+        if not alive:
+            break
+        time.sleep(0.05)
+    lock.unlink(missing_ok=True)
+
+
+KILLS = int(os.environ.get("ACCOMP_SYNC_KILLS", "8"))
+
+
+def test_a_sync_killed_at_any_moment_leaves_the_old_state_or_a_resumable_merge(
+    team, tmp_path: Path
+) -> None:
+    import signal
+    import sys
+    import time
+
+    remote, first, case_id = team
+    second = clone_of(remote, tmp_path / "second")
+    assert run(second, "list").exit_code == 0
+    rng = random.Random(7)
+    env = {**os.environ, "ACCOMP_TODAY": "2026-11-20"}
+    logged = []
+    for kill in range(KILLS):
+        for clone, channel in ((first, "phone"), (second, "sms")):
+            minutes = str(kill * 10 + (1 if channel == "phone" else 2))
+            result = run(clone, "contact", "log", case_id, "--date", "2026-11-18",
+                         "--channel", channel, "--minutes", minutes)  # fmt: skip
+            assert result.exit_code == 0, result.stderr
+            logged.append(int(minutes))
+        assert run(first, "sync").exit_code == 0
+        process = subprocess.Popen(
+            [sys.executable, "-m", "accomp", "--store", str(second), "sync"],
+            env=env, start_new_session=True,
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        time.sleep(rng.uniform(0.05, 2.5))
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)  # accomp, git and the driver at once
+        process.wait()
+        _no_git_running(second)
+        # Never a corrupt or conflict-marked case file, whatever the moment.
+        for path in second.glob("20*.yaml"):
+            text = path.read_text()
+            assert "<<<<<<<" not in text
+            yamlio.load_fast(text)
+        for _ in range(3):  # sync again: it resumes or starts over
+            again = run(second, "sync")
+            if again.exit_code == 0:
+                break
+        assert again.exit_code == 0, again.stderr
+    assert run(first, "sync").exit_code == 0
+    assert git(first, "rev-parse", "HEAD^{tree}") == git(second, "rev-parse", "HEAD^{tree}")
+    minutes = sorted(c["minutes"] for c in contacts(first, case_id))
+    assert minutes == sorted(logged)  # every contact once
+    assert run(second, "validate", "--all").exit_code == 0

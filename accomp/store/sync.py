@@ -153,9 +153,11 @@ def sync(store: Store, remote: str | None, author: str | None) -> SyncReport:
         raise StoreError(
             f"the store {store.root} is not in a git repository: there is nothing to sync with"
         )
+    set_up_clone(store)
+    if git.operation_in_progress(store.root) == "merge":
+        _resume_merge(store, repo, author)  # a sync killed mid-way, or conflicts settled by git
     store.refuse_if_unfinished()
     merge_driver.forget_all(store.root)
-    set_up_clone(store)
     branch = _current_branch(repo)
     remote = remote or _default_remote(repo)
     report = SyncReport(remote, branch)
@@ -186,6 +188,18 @@ def sync(store: Store, remote: str | None, author: str | None) -> SyncReport:
         f"the remote {remote!r} changed during each of {PUSH_ATTEMPTS} attempts: your work is "
         "merged and kept in this clone; sync again"
     )
+
+
+def _resume_merge(store: Store, repo: Path, author: str | None) -> None:
+    """Finish a merge left unfinished without conflicts: files a killed driver (or a plain
+    `git pull` without it) left unmerged are merged again from git's index, and when
+    nothing is left to settle the merge is committed. Otherwise the merge stays."""
+    _remerge_unrecorded(store, repo, store.today)
+    if merge_driver.recorded_files(store.root) or git.unmerged_paths(repo):
+        return
+    code, out, err = _git(repo, "commit", "--quiet", "--no-verify", "--no-edit", author=author)
+    if code != 0:
+        raise StoreError(f"git could not finish the merge: {_first_line(err or out)}")
 
 
 def _current_branch(repo: Path) -> str:
