@@ -360,3 +360,49 @@ def test_a_sync_killed_at_any_moment_leaves_the_old_state_or_a_resumable_merge(
     minutes = sorted(c["minutes"] for c in contacts(first, case_id))
     assert minutes == sorted(logged)  # every contact once
     assert run(second, "validate", "--all").exit_code == 0
+
+
+def test_settings_edited_in_two_clones_merge_as_data(team, tmp_path: Path) -> None:
+    remote, first, _ = team
+    second = clone_of(remote, tmp_path / "second")
+    assert run(second, "list").exit_code == 0
+    for clone, referent in ((first, "kleroy"), (second, "amoreau")):
+        path = clone / "accomp.yaml"
+        document = yamlio.load_round_trip(path.read_text())
+        document["referents"].append({"id": referent, "name": referent.upper()})
+        path.write_text(yamlio.dump_round_trip(document, like=path.read_text()))
+    assert run(first, "sync").exit_code == 0
+    synced = run(second, "sync")
+    assert synced.exit_code == 0, synced.stderr
+    referents = yamlio.load_fast((second / "accomp.yaml").read_text())["referents"]
+    assert {"kleroy", "amoreau"} <= {r["id"] for r in referents}
+    assert "<<<<<<<" not in (second / "accomp.yaml").read_text()
+
+
+def test_after_a_sync_only_the_files_it_brought_are_read_again(
+    team, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from accomp.store import checking
+
+    remote, first, case_id = team
+    for _ in range(3):
+        assert run(first, "enrol", *ENROL_ARGS).exit_code == 0
+    assert run(first, "sync").exit_code == 0
+    second = clone_of(remote, tmp_path / "second")
+    assert run(second, "summary").exit_code == 0  # warm
+    assert run(first, "contact", "log", case_id, "--date", "2026-11-18", "--channel", "phone",
+               "--minutes", "15").exit_code == 0  # fmt: skip
+    assert run(first, "sync").exit_code == 0
+    parsed: list[str] = []
+    real = checking.check_bytes
+
+    def spy(path: Path, *args: object) -> checking.CaseRecord:
+        parsed.append(path.name)
+        return real(path, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(checking, "check_bytes", spy)
+    assert run(second, "sync").exit_code == 0
+    assert parsed == [f"{case_id}.yaml"]  # what came in, and nothing else
+    parsed.clear()
+    assert run(second, "summary").exit_code == 0
+    assert parsed == []  # the summary after a sync is warm
