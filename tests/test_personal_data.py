@@ -68,7 +68,7 @@ def person(store: Path, in_store: Invoke) -> str:
     path = store / f"{case}.yaml"
     path.write_text(
         path.read_text().replace(
-            "schema_version: 1", f"# {NAMES[1]} asked for evening calls\nschema_version: 1", 1
+            "schema_version: 2", f"# {NAMES[1]} asked for evening calls\nschema_version: 2", 1
         )
     )
     git(store, "commit", "-qam", "hand note", "--no-verify")
