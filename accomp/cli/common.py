@@ -53,9 +53,7 @@ def open_store(ctx: typer.Context) -> Store:
     """
     state = ctx.find_root().obj
     store = Store.open(find_store(state.store if state else None), today())
-    from accomp.store.sync import set_up_clone
-
-    done = set_up_clone(store)
+    done = _set_up_clone(store)
     if done:
         typer.echo(f"accomp: note: set up this clone of the store: {', '.join(done)}", err=True)
     operation = operation_in_progress(store.root)
@@ -66,6 +64,14 @@ def open_store(ctx: typer.Context) -> Store:
             err=True,
         )
     return store
+
+
+def _set_up_clone(store: Store) -> list[str]:
+    if store.clone_is_set_up():  # one small read: all that most commands pay
+        return []
+    from accomp.store import sync
+
+    return sync.set_up_clone(store)
 
 
 def date_option(option: str, value: str | None, sensitive: bool = False) -> dt.date | None:

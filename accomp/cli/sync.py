@@ -1,4 +1,8 @@
-"""Working as a team: sync with the shared remote, list and settle conflicts, migrate."""
+"""Working as a team: sync with the shared remote, list and settle conflicts, migrate.
+
+The store's sync and merge modules are imported inside the commands: other
+commands do not pay for them at start-up.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +13,6 @@ import typer
 from accomp.cli import app
 from accomp.cli.common import AS_OPTION, author, open_store, today
 from accomp.errors import EXIT_CHECK_FAILED
-from accomp.store import merge_driver, sync
 
 
 @app.command("sync")
@@ -26,6 +29,8 @@ def sync_command(
     work stays in this clone. Exits 1 when the merge stopped on conflicts (see
     `accomp conflicts`) or when what came in does not validate.
     """
+    from accomp.store import sync
+
     store = open_store(ctx)
     report = sync.sync(store, remote, author(as_))
     where = f"{report.remote}/{report.branch}"
@@ -60,6 +65,8 @@ def conflicts_command(
     and date of the last change on that side. Values that are personal data or
     free text are shown only for one case (`accomp conflicts ID`).
     """
+    from accomp.store import sync
+
     store = open_store(ctx)
     lines = sync.conflicts(store, today())
     wanted = case_id.upper() if case_id else None
@@ -97,6 +104,8 @@ def resolve_command(
     as_: str | None = AS_OPTION,
 ) -> None:
     """Settle one conflict; the last one finishes the merge commit."""
+    from accomp.store import sync
+
     store = open_store(ctx)
     left, finished = sync.resolve(store, case_id, field, take, author(as_))
     if finished:
@@ -108,6 +117,8 @@ def resolve_command(
 @app.command("migrate")
 def migrate_command(ctx: typer.Context, as_: str | None = AS_OPTION) -> None:
     """Bring every case file to the current schema version (entry ids), in one commit."""
+    from accomp.store import sync
+
     store = open_store(ctx)
     upgraded, invalid = sync.migrate(store, author(as_))
     typer.echo(f"upgraded {upgraded} case file(s) to schema version 2")
@@ -125,4 +136,6 @@ def merge_driver_command(
     pathname: str = typer.Argument(...),
 ) -> None:
     """Called by git (merge.accomp.driver): merge a case file's three versions as data."""
+    from accomp.store import merge_driver
+
     raise typer.Exit(merge_driver.run(ancestor, ours, theirs, pathname, today()))

@@ -13,6 +13,8 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import os
+import shlex
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -44,6 +46,12 @@ DEFAULT_STORE = "casefiles"
 STORE_ENV = "ACCOMP_STORE"
 PSEUDONYM_KEY = "pseudonym.key"  # in DERIVED_DIR: never committed
 KEY_BYTES = 32
+CLONE_MARKER = "clone.json"  # in DERIVED_DIR: the accomp this clone's merge driver calls
+
+
+def accomp_command() -> str:
+    """How git (the merge driver, the pre-commit hook) calls this accomp."""
+    return f"{shlex.quote(sys.executable)} -m accomp"
 
 
 def find_store(explicit: str | None, cwd: Path | None = None) -> Path:
@@ -301,6 +309,15 @@ class Store:
             os.fsync(handle.fileno())
         return key
 
+    def clone_is_set_up(self) -> bool:
+        """Whether this clone was set up for this accomp (sync.set_up_clone): one small read,
+        made by every command."""
+        try:
+            marker = (self.root / DERIVED_DIR / CLONE_MARKER).read_bytes()
+        except OSError:
+            return False
+        return marker == clone_marker(accomp_command())
+
     def first_time(self, what: str) -> bool:
         """True the first time it is asked for `what` in this store (a marker in `.accomp/`)."""
         marker = self.root / DERIVED_DIR / what
@@ -436,3 +453,10 @@ class Store:
     def lock_path(self, case_id: str) -> Path:
         return self.root / DERIVED_DIR / "locks" / f"{case_id}.lock"
 
+
+
+def clone_marker(command: str) -> bytes:
+    """What the clone marker holds (compared as bytes: no JSON parse at start-up)."""
+    import json
+
+    return json.dumps({"command": command}, sort_keys=True).encode()

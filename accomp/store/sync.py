@@ -18,8 +18,6 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import shlex
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -32,16 +30,17 @@ from accomp.domain.merge import MISSING, Conflict, set_at
 from accomp.errors import DocumentRefused, StoreError, UsageError
 from accomp.store import files, git, merge_driver, yamlio
 from accomp.store.checking import check_text
-from accomp.store.store import DERIVED_DIR, SETTINGS_FILE, Store
+from accomp.store.store import (
+    CLONE_MARKER,
+    DERIVED_DIR,
+    SETTINGS_FILE,
+    Store,
+    accomp_command,
+    clone_marker,
+)
 
-CLONE_MARKER = "clone.json"  # in DERIVED_DIR: the command this clone's driver calls
 SETTLED_FILE = "settled.json"  # in the conflicts folder: the files settled in this merge
 PUSH_ATTEMPTS = 5
-
-
-def accomp_command() -> str:
-    """How git (the merge driver, the hook) calls this accomp."""
-    return f"{shlex.quote(sys.executable)} -m accomp"
 
 
 def _own_repository(store: Store) -> Path | None:
@@ -55,17 +54,15 @@ def _own_repository(store: Store) -> Path | None:
 
 def set_up_clone(store: Store) -> list[str]:
     """Make a clone a store like any other, once; returns what was done (empty: nothing)."""
+    if store.clone_is_set_up():
+        return []
     marker = store.root / DERIVED_DIR / CLONE_MARKER
     command = accomp_command()
-    try:
-        if orjson.loads(marker.read_bytes()) == {"command": command}:
-            return []
-    except (OSError, orjson.JSONDecodeError):
-        pass
     repo = _own_repository(store)
-    if repo is None:
-        return []
     done = []
+    if repo is None:  # not in git, or kept inside a larger repository: nothing to set up
+        _write_marker(marker, command)
+        return done
     if git.register_merge_driver(repo, command):
         done.append("registered the merge driver")
     gitdir = git.git_dir(store.root)
@@ -74,12 +71,16 @@ def set_up_clone(store: Store) -> list[str]:
         done.append("installed the pre-commit hook")
     if make_private(store.root):
         done.append("made the store's files private")
+    _write_marker(marker, command)
+    return done
+
+
+def _write_marker(marker: Path, command: str) -> None:
     try:
         files.make_private_dir(marker.parent)
-        files.atomic_write(marker, orjson.dumps({"command": command}))
+        files.atomic_write(marker, clone_marker(command))
     except OSError:
-        pass  # a read-only store: done again next time
-    return done
+        pass  # a read-only store: set up again next time
 
 
 def make_private(root: Path) -> int:
