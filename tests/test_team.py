@@ -406,3 +406,32 @@ def test_after_a_sync_only_the_files_it_brought_are_read_again(
     parsed.clear()
     assert run(second, "summary").exit_code == 0
     assert parsed == []  # the summary after a sync is warm
+
+
+def test_a_push_refused_because_someone_pushed_meanwhile_is_merged_and_pushed_again(
+    team, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from accomp.store import sync
+
+    remote, first, case_id = team
+    second = clone_of(remote, tmp_path / "second")
+    assert run(second, "list").exit_code == 0
+    assert run(second, "contact", "log", case_id, "--date", "2026-11-18", "--channel", "sms",
+               "--minutes", "5").exit_code == 0  # fmt: skip
+    real = sync._git
+    raced = []
+
+    def racing(repo: Path, *args: str, author: str | None = None) -> tuple[int, str, str]:
+        if args[:1] == ("push",) and repo == second.resolve() and not raced:
+            raced.append(True)  # a colleague pushes between our merge and our push
+            assert run(first, "contact", "log", case_id, "--date", "2026-11-19", "--channel",
+                       "phone", "--minutes", "15").exit_code == 0  # fmt: skip
+            assert run(first, "sync").exit_code == 0
+        return real(repo, *args, author=author)
+
+    monkeypatch.setattr(sync, "_git", racing)
+    synced = run(second, "sync")
+    assert synced.exit_code == 0, synced.stderr
+    assert raced
+    assert sorted(c["minutes"] for c in contacts(second, case_id)) == [5, 15]
+    assert git(second, "rev-parse", "HEAD") == git(remote, "rev-parse", "main")

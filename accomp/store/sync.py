@@ -180,7 +180,7 @@ def sync(store: Store, remote: str | None, author: str | None) -> SyncReport:
         if code == 0:
             report.pushed = True
             return report
-        if "rejected" not in err and "fetch first" not in err and "non-fast-forward" not in err:
+        if "fetch first" not in err and "non-fast-forward" not in err:  # not someone's push
             raise StoreError(
                 f"could not push to {remote!r}: {_first_line(err)}; your commits are kept "
                 "in this clone"
