@@ -285,3 +285,13 @@ def test_init_in_a_folder_a_parent_repository_ignores_makes_its_own_repository(
     store = parent / "private" / "store"
     assert (store / ".git").is_dir()
     assert git(store, "log", "--format=%s").splitlines() == ["init store"]
+
+
+def test_validate_counts_the_files_it_was_given(store: Path, in_store, enrol) -> None:  # type: ignore[no-untyped-def]
+    case_id = enrol()
+    one = in_store("validate", str(store / f"{case_id}.yaml"))
+    assert one.exit_code == 0
+    assert one.stderr.endswith("checked 1 file(s) and accomp.yaml: 0 error(s), 0 warning(s)\n")
+    enrol()
+    every = in_store("validate", "--all")
+    assert "checked 2 file(s) and accomp.yaml" in every.stderr

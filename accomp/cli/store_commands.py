@@ -61,11 +61,12 @@ def validate(
     problems: list[LocatedProblem] = []
     settings_problems = store.check_settings()
     problems += settings_problems
-    checked = 1
+    checked = 0  # the files named (or every case file), the settings apart
+    targets = [Path(p) for p in paths] if paths else None
     if not any(p.problem.severity == "error" for p in settings_problems):
-        targets = [Path(p) for p in paths] if paths else None
         for record in store.check_paths(targets) if targets else store.iter_cases("problems"):
-            problems += record.problems
+            if record.path.name != SETTINGS_FILE:  # its problems are already in
+                problems += record.problems
             checked += 1
     errors = [p for p in problems if p.problem.severity == "error"]
     warnings = [p for p in problems if p.problem.severity == "warning"]
@@ -85,9 +86,10 @@ def validate(
     else:
         for problem in errors + warnings:
             typer.echo(problem.render())
+    named_settings = any(t.name == SETTINGS_FILE for t in targets or [])
+    what = f"{checked} file(s)" if named_settings else f"{checked} file(s) and {SETTINGS_FILE}"
     typer.echo(
-        f"accomp: checked {checked} file(s): {len(errors)} error(s), {len(warnings)} warning(s)",
-        err=True,
+        f"accomp: checked {what}: {len(errors)} error(s), {len(warnings)} warning(s)", err=True
     )
     if errors:
         raise typer.Exit(EXIT_CHECK_FAILED)
