@@ -536,3 +536,20 @@ def test_every_changing_command_leaves_exactly_one_commit_naming_the_case(
     assert "Quenouille" not in after[0] and "Zoé" not in after[0]
     assert git(store, "show", "--name-only", "--format=", "HEAD").split() == [f"{case}.yaml"]
     assert git(store, "status", "--porcelain") == ""
+
+
+def test_append_commands_say_what_they_recorded_with_the_entrys_number(
+    in_store: Invoke, case: str
+) -> None:
+    later = in_store("contact", "log", case, "--date", "2026-10-05", "--channel", "phone", "--minutes", "20")
+    assert later.exit_code == 0
+    assert later.stdout.startswith(f"contact {case}: phone, 20 min on 2026-10-05: entry 1 (")
+    earlier = in_store("contact", "log", case, "--date", "2026-09-20", "--channel", "sms", "--minutes", "5")
+    assert ": entry 1 (" in earlier.stdout  # backfilled: first in date order
+    ident = earlier.stdout.strip().rsplit("(", 1)[1].rstrip(")")
+    shown = show(in_store, case)["contacts"]
+    assert [c["id"] for c in shown if c["date"] == "2026-09-20"] == [ident]
+    absence = in_store("absence", "add", case, "--from", "2026-10-12", "--to", "2026-10-13", "--reason", "sick")
+    assert absence.stdout.startswith(f"absence {case}: sick 2026-10-12 to 2026-10-13: entry 1 (")
+    diagnostic = in_store("diagnostic", case, "--date", "2026-09-10", "--barrier", "mobility:high")
+    assert diagnostic.exit_code == 0 and diagnostic.stdout.startswith(f"diagnostic {case}: mobility")

@@ -398,3 +398,4 @@ def diagnostic(
         )
         themes_text = ", ".join(b["theme"] for b in barriers) or "no barrier"
         edit.message = f"diagnostic {edit.case_id}: {themes_text}"
+        edit.recorded = ""  # say it: the diagnostic prints nothing else

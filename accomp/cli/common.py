@@ -139,6 +139,8 @@ class CaseEdit:
     tx: Transaction
     case_id: str
     before: dict[str, Any]
+    # What to say once written: "" says the commit message; None (the default) says nothing.
+    recorded: str | None = None
 
     @property
     def document(self) -> Any:
@@ -146,8 +148,12 @@ class CaseEdit:
         return self.tx.edit(self.case_id)
 
     def append(self, key: str, entry: dict[str, Any]) -> None:
-        """Add an entry at the end of a top-level list (contacts, activities, …)."""
-        self.tx.append(self.case_id, key, entry)
+        """Add an entry at the end of a top-level list (contacts, activities, …); the command
+        then says what it recorded, with the entry's number and id."""
+        added = self.tx.append(self.case_id, key, entry)
+        if added is not None:
+            ident, number = added
+            self.recorded = f"entry {number} ({ident})"
 
     @property
     def message(self) -> str:
@@ -182,7 +188,10 @@ def editing(
     store = open_store(ctx)
     case_id = store.resolve_id(typed_id)
     with store.transaction(f"edit {case_id}", author(as_), commit=not no_commit) as tx:
-        yield CaseEdit(store, tx, case_id, tx.open(case_id))
+        edit = CaseEdit(store, tx, case_id, tx.open(case_id))
+        yield edit
+    if edit.recorded is not None:  # "contact 2026-K7F3Q: phone, 15 min on …: entry 3 (VNZQXN)"
+        typer.echo(tx.message + (f": {edit.recorded}" if edit.recorded else ""))
     after_write(store, no_commit)
 
 

@@ -160,3 +160,15 @@ def needs_upgrade(document: dict[str, Any]) -> bool:
         for _, listed in entry_lists(document)
         for entry in listed
     )
+
+
+def entry_day(entry: dict[str, Any]) -> str:
+    """The day an entry is about (`date`, or `from` for absences and target changes)."""
+    return str(entry.get("date") or entry.get("from") or "")
+
+
+def entry_number(entries: list[dict[str, Any]], index: int) -> int:
+    """The number users see for `entries[index]`: its place from 1 in date order (entries of
+    the same day in the order they were written), as the list commands show them."""
+    order = sorted(range(len(entries)), key=lambda i: (entry_day(entries[i]), i))
+    return order.index(index) + 1

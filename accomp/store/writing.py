@@ -73,26 +73,32 @@ class Transaction:
             edit.text = edit.plain = None
         return edit.document
 
-    def append(self, case_id: str, key: str, entry: dict[str, Any]) -> None:
+    def append(self, case_id: str, key: str, entry: dict[str, Any]) -> tuple[str, int] | None:
         """Add an entry at the end of a top-level list of a case (contacts, activities…).
 
         Appended as text when the file allows it (yamlio.append_text: no
         round-trip parse, every other byte kept), else through the round trip.
+        Returns the entry's id and its number (from 1 in date order), for the
+        lists whose entries carry ids.
         """
         self.open(case_id)
         edit = self._edits[case_id]
         current = edit.plain or edit.before or {}
+        listed = [*current.get(key, []), yamlio.to_plain(entry)]
+        added = None
+        if key in entries.ENTRY_LISTS:
+            # The id the write gives it (domain/entries.py): derived, so the same here and there.
+            entries.assign_ids(key, listed)
+            entry = {"id": listed[-1]["id"], **entry}
+            added = (listed[-1]["id"], entries.entry_number(listed, len(listed) - 1))
         if edit.document is None and not entries.needs_upgrade(current):
-            listed = [*current.get(key, []), yamlio.to_plain(entry)]
-            if key in entries.ENTRY_LISTS:
-                entries.assign_ids(key, listed)  # only the new entry lacks one
-                entry = {"id": listed[-1]["id"], **entry}
             expected = {**current, key: listed}
             text = yamlio.append_text(edit.text or edit.original or "", key, entry, expected)
             if text is not None:
                 edit.text, edit.plain = text, expected
-                return
-        yamlio.append(self.edit(case_id)[key], entry)  # its id is given on write (upgrade)
+                return added
+        yamlio.append(self.edit(case_id)[key], entry)
+        return added
 
     def replace(self, case_id: str, plain: dict[str, Any]) -> Any:
         """Replace a case being edited by `plain` data, rewritten from scratch (no comments)."""
