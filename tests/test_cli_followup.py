@@ -553,3 +553,19 @@ def test_append_commands_say_what_they_recorded_with_the_entrys_number(
     assert absence.stdout.startswith(f"absence {case}: sick 2026-10-12 to 2026-10-13: entry 1 (")
     diagnostic = in_store("diagnostic", case, "--date", "2026-09-10", "--barrier", "mobility:high")
     assert diagnostic.exit_code == 0 and diagnostic.stdout.startswith(f"diagnostic {case}: mobility")
+
+
+def test_a_hand_edit_is_committed_as_its_own_before_a_commands_change(
+    store: Path, in_store: Invoke, case: str
+) -> None:
+    path = store / f"{case}.yaml"
+    text = path.read_text()
+    path.write_text(text.replace("weekly_target_hours: 15", "weekly_target_hours: 16  # agreed"))
+    result = in_store("contact", "log", case, "--date", "2026-09-15", "--channel", "sms", "--minutes", "5")
+    assert result.exit_code == 0, result.stderr
+    assert commits(store)[:2] == [f"contact {case}: sms, 5 min on 2026-09-15", f"edit {case} by hand"]
+    hand = git(store, "show", "HEAD~1", "--format=", "--", path.name)
+    assert "+  weekly_target_hours: 16  # agreed" in hand and "sms" not in hand
+    command = git(store, "show", "HEAD", "--format=", "--", path.name)
+    assert "weekly_target_hours" not in command and "channel: sms" in command
+    assert git(store, "status", "--porcelain").strip() == ""

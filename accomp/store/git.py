@@ -242,3 +242,15 @@ def last_change(repo: Path, revision: str, relative: str) -> tuple[str, str] | N
         return None
     author, date = out.strip().split("\x1f", 1)
     return author, date
+
+
+def changed_paths(repo: Path, paths: Sequence[Path]) -> list[Path]:
+    """Which of `paths` differ from the last commit (changed, staged or new), in their order."""
+    if not paths:
+        return []
+    relative = [str(p.resolve().relative_to(repo)) for p in paths]
+    result = _run(["status", "--porcelain", "-z", "--untracked-files=all", "--", *relative], repo)
+    if result.returncode != 0:
+        raise StoreError(f"git status failed: {result.stderr.strip()}")
+    dirty = {entry[3:] for entry in result.stdout.split("\0") if len(entry) > 3}
+    return [path for path, rel in zip(paths, relative, strict=True) if rel in dirty]

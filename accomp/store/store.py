@@ -380,6 +380,10 @@ class Store:
             locks.enter_context(self._store_lock(shared=True))
             tx = Transaction(self, message, locks)
             yield tx
+            if commit:
+                # A hand edit of these cases (checked when they were opened) is committed
+                # first, as its own: the audit trail must not credit it to this command.
+                self.commit_hand_edits(tx.opened_paths(), author=None)
             written = tx.write_all()
             tx.committed = (
                 self._commit(written, tx.message, author) if commit and written else False
@@ -443,6 +447,20 @@ class Store:
         what = "the store" if shared else "the store (for a batch)"
         lock = self.root / DERIVED_DIR / "locks" / "store.lock"
         return files.locked(lock, what, timeout, shared)
+
+    def commit_hand_edits(self, paths: list[Path], author: str | None) -> list[str]:
+        """Commit the case files among `paths` changed by hand since the last commit, as
+        "edit ID by hand" (the author git knows, unless `author`); returns their case ids.
+        The caller has validated them."""
+        if self.repo is None or not paths:
+            return []
+        dirty = git.changed_paths(self.repo, paths)
+        if not dirty:
+            return []
+        case_ids = sorted(p.stem for p in dirty if p.name != SETTINGS_FILE)
+        named = ", ".join(case_ids) if case_ids else SETTINGS_FILE
+        self._commit(dirty, f"edit {named} by hand", author)
+        return case_ids
 
     def _commit(self, paths: list[Path], message: str, author: str | None) -> bool:
         if self.repo is None:

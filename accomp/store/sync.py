@@ -296,8 +296,6 @@ def commit_hand_edits(store: Store, author: str | None) -> list[str]:
                 path.name == SETTINGS_FILE or CASE_ID.match(path.stem)
             ):
                 paths.append(path)
-    if not paths:
-        return []
     for path in paths:
         if path.exists():
             record = next(store.check_paths([path]))
@@ -306,10 +304,7 @@ def commit_hand_edits(store: Store, author: str | None) -> list[str]:
                     f"{record.errors[0].render()}: this hand edit does not validate; fix it "
                     "before syncing (nothing was sent)"
                 )
-    case_ids = _ids_of([p.name for p in paths])
-    named = _id_list(case_ids) if case_ids else SETTINGS_FILE
-    git.commit_paths(repo, paths, f"edit {named} by hand", author)
-    return case_ids
+    return store.commit_hand_edits(paths, author)
 
 
 # -- conflicts ---------------------------------------------------------------------

@@ -108,6 +108,10 @@ class Transaction:
         edit.text = edit.plain = None
         return edit.document
 
+    def opened_paths(self) -> list[Path]:
+        """The existing case files this transaction opened (new cases left out)."""
+        return [edit.path for edit in self._edits.values() if edit.original is not None]
+
     def before(self, case_id: str) -> dict[str, Any]:
         """The plain data of a case being edited, as it was before this transaction."""
         before = self._edits[case_id].before
