@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from accomp.domain.ids import CASE_ID
-from tests.conftest import TEST_IDENTITY, Invoke, git, snapshot
+from tests.conftest import REPO, TEST_IDENTITY, Invoke, git, snapshot
 
 
 def test_init_creates_a_git_store_with_settings_schemas_and_hook(store: Path) -> None:
@@ -295,3 +295,40 @@ def test_validate_counts_the_files_it_was_given(store: Path, in_store, enrol) ->
     enrol()
     every = in_store("validate", "--all")
     assert "checked 2 file(s) and accomp.yaml" in every.stderr
+
+
+def test_shell_completion_offers_case_ids_from_file_names(store: Path, enrol) -> None:  # type: ignore[no-untyped-def]
+    import os
+    import subprocess
+    import sys
+
+    case_id = enrol()
+    (store / f"{case_id}.yaml").chmod(0)  # completion never reads a case file
+    env = {**os.environ, "_ACCOMP_COMPLETE": "complete_bash", "COMP_WORDS": f"accomp show {case_id[:6]}",
+           "COMP_CWORD": "2"}  # fmt: skip
+    result = subprocess.run([sys.executable, "-m", "accomp"], cwd=store, env=env, capture_output=True, text=True)
+    (store / f"{case_id}.yaml").chmod(0o600)
+    assert case_id in result.stdout.split()
+    shown = subprocess.run([sys.executable, "-m", "accomp", "--show-completion", "bash"], capture_output=True, text=True)
+    assert "_ACCOMP_COMPLETE" in shown.stdout or "complete" in shown.stdout
+
+
+def test_the_pre_commit_hook_definition_validates_case_files_and_settings(store: Path, enrol) -> None:  # type: ignore[no-untyped-def]
+    import re
+    import subprocess
+    import sys
+
+    from accomp.store import yamlio
+
+    hooks = yamlio.load_fast((REPO / ".pre-commit-hooks.yaml").read_text())
+    hook = next(h for h in hooks if h["id"] == "accomp-validate")
+    pattern = re.compile(hook["files"])
+    case_id = enrol()
+    assert pattern.search(f"clients/{case_id}.yaml") and pattern.search("clients/accomp.yaml")
+    assert not pattern.search("clients/mapping-people.yaml")
+    # As the framework runs it: from the top of a larger repository, with the files' paths.
+    command = [*hook["entry"].split(), str(store / f"{case_id}.yaml")]
+    accomp = Path(sys.executable).parent / command[0]  # the installed console script
+    result = subprocess.run([str(accomp), *command[1:]], cwd=REPO, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert "checked 1 file(s)" in result.stderr

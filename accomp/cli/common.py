@@ -7,6 +7,7 @@ import datetime as dt
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import typer
@@ -31,7 +32,22 @@ NO_COMMIT_OPTION = typer.Option(
     False, "--no-commit", help="Change the files but make no git commit."
 )
 FORMAT_OPTION = typer.Option(Format.table, "--format", "-f", help="Output format.")
-CASE_ARGUMENT = typer.Argument(..., metavar="ID", help="The case id (e.g. 2026-K7F3Q).")
+def complete_case_id(ctx: typer.Context, incomplete: str) -> list[str]:
+    """Shell completion of a case id: the store's file names, never their contents."""
+    from accomp.domain.ids import CASE_ID
+
+    try:
+        root = find_store(ctx.find_root().params.get("store"))
+        names = [p.name[:-5] for p in root.iterdir() if p.name.endswith(".yaml")]
+    except OSError:
+        return []
+    typed = incomplete.upper()
+    return sorted(n for n in names if CASE_ID.match(n) and n.startswith(typed))
+
+
+CASE_ARGUMENT = typer.Argument(
+    ..., metavar="ID", help="The case id (e.g. 2026-K7F3Q).", autocompletion=complete_case_id
+)
 
 
 def today() -> dt.date:
@@ -45,14 +61,15 @@ def today() -> dt.date:
         raise UsageError(f"${TODAY_ENV}: {exc}") from None
 
 
-def open_store(ctx: typer.Context) -> Store:
+def open_store(ctx: typer.Context, near: Path | None = None) -> Store:
     """The store named by --store, $ACCOMP_STORE, or found from the working folder.
 
+    `near`: look for the store from this folder rather than the working one (a file's).
     A fresh clone is set up once (merge driver, hook, private files); an
     unfinished merge is said on every command (writes refuse to run then).
     """
     state = ctx.find_root().obj
-    store = Store.open(find_store(state.store if state else None), today())
+    store = Store.open(find_store(state.store if state else None, near), today())
     done = _set_up_clone(store)
     if done:
         typer.echo(f"accomp: note: set up this clone of the store: {', '.join(done)}", err=True)

@@ -57,7 +57,9 @@ def validate(
         raise UsageError("--format: must be text or json")
     if paths and all_:
         raise UsageError("give FILEs or --all, not both")
-    store = open_store(ctx)
+    # Files named from elsewhere (the pre-commit framework runs at the top of a larger
+    # repository) find their store from their own folder.
+    store = open_store(ctx, Path(paths[0]).resolve().parent if paths else None)
     problems: list[LocatedProblem] = []
     settings_problems = store.check_settings()
     problems += settings_problems
