@@ -332,3 +332,20 @@ def test_the_pre_commit_hook_definition_validates_case_files_and_settings(store:
     result = subprocess.run([str(accomp), *command[1:]], cwd=REPO, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert "checked 1 file(s)" in result.stderr
+
+
+def test_a_programme_is_named_by_id_alias_or_unambiguous_prefix(in_store) -> None:  # type: ignore[no-untyped-def]
+    from tests.conftest import ENROL_ARGS
+
+    def enrol_as(programme: str):  # type: ignore[no-untyped-def]
+        return in_store("enrol", *ENROL_ARGS, "--programme", programme, "--birth-date", "1980-01-01",
+                        "--force", "--reason", "test")  # fmt: skip
+
+    for typed, expected in (("rsa", "rsa-coaching"), ("RSA-C", "rsa-coaching"), ("pl", "plie"), ("civis", "civis-renforce")):
+        result = enrol_as(typed)
+        assert result.exit_code == 0, result.stderr
+        listed = in_store("list", "--format", "json").stdout
+        assert f'"{expected}"' in listed
+    ambiguous = enrol_as("c")  # cej or civis-renforce
+    assert ambiguous.exit_code == 2
+    assert "unknown programme 'c'" in ambiguous.stderr and "rsa-coaching: RSA job coaching" in ambiguous.stderr

@@ -62,7 +62,11 @@ def enrol(
     family_name: str | None = typer.Option(None, help="Family name."),
     birth_date: str | None = typer.Option(None, help="Birth date, YYYY-MM-DD."),
     sex: Sex | None = typer.Option(None, help="F, M or X."),
-    programme: str | None = typer.Option(None, help="Programme id from accomp.yaml (e.g. cej)."),
+    programme: str | None = typer.Option(
+        None,
+        help="Programme from accomp.yaml: its id, an alias or a prefix (cej, rsa, civis, plie, "
+        "intensive with the defaults).",
+    ),
     start: str | None = typer.Option(None, help="Start of the contract, YYYY-MM-DD."),
     referent: str | None = typer.Option(None, help="The referent's id."),
     modality: Modality = typer.Option("individual", help="individual or club."),
@@ -123,9 +127,13 @@ def enrol(
     if reason and not force:
         raise UsageError("--reason goes with --force")
     settings = store.settings
-    if given["programme"] not in settings.programmes:
-        known = ", ".join(sorted(settings.programmes))
-        raise UsageError(f"--programme: unknown programme {given['programme']!r} (known: {known})")
+    programme_key = settings.programme_named(str(given["programme"]))
+    if programme_key is None:
+        raise UsageError(
+            f"--programme: unknown programme {given['programme']!r} "
+            f"(known: {settings.programme_list()})"
+        )
+    given["programme"] = programme_key
     if settings.referent_ids and given["referent"] not in settings.referent_ids:
         known = ", ".join(settings.referent_ids)
         raise UsageError(f"--referent: unknown referent {given['referent']!r} (known: {known})")

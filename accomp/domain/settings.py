@@ -76,6 +76,23 @@ class Settings:
     def referent_ids(self) -> list[str]:
         return [r["id"] for r in self.data["referents"]]
 
+    def programme_named(self, typed: str) -> str | None:
+        """The programme a user means: its id, one of its `aliases`, or an unambiguous prefix
+        of an id (case does not matter); None when no programme or several match."""
+        name = typed.strip().lower()
+        if name in self.programmes:
+            return name
+        aliased = [k for k, p in self.programmes.items() if name in (p.get("aliases") or [])]
+        if len(aliased) == 1:
+            return aliased[0]
+        prefixed = [k for k in self.programmes if name and k.startswith(name)]
+        return prefixed[0] if len(prefixed) == 1 else None
+
+    def programme_list(self) -> str:
+        """The programmes for a message: `cej: CEJ (…); rsa-coaching: RSA job coaching…`."""
+        listed = sorted(self.programmes.items())
+        return "; ".join(f"{key}: {programme.get('label', key)}" for key, programme in listed)
+
     def programme(self, key: str) -> dict[str, Any] | None:
         """The programme `key` with every field filled in, or None if unknown."""
         return self.programmes.get(key)

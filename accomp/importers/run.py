@@ -264,10 +264,12 @@ def _create_person(store: Store, batch: Batch, values: dict[str, Any], mapping: 
         if spec.required and values.get(name) in (None, ""):
             raise RowError(_column_of(mapping, name), "is empty (required for a new case)")
     settings = store.settings
-    if values["programme"] not in settings.programmes:
+    programme_key = settings.programme_named(str(values["programme"]))
+    if programme_key is None:
         raise RowError(
             _column_of(mapping, "programme"), f"unknown programme {values['programme']!r}"
         )
+    values["programme"] = programme_key
     if settings.referent_ids and values["referent"] not in settings.referent_ids:
         raise RowError(_column_of(mapping, "referent"), f"unknown referent {values['referent']!r}")
     day = dt.date.fromisoformat
