@@ -482,3 +482,19 @@ def test_an_import_killed_half_way_leaves_the_store_as_before_or_after(
         for created in after - before:
             (store / created).unlink()  # start the next round from the same store
     assert "before" in outcomes  # at least one kill landed while staging
+
+
+def test_a_row_with_several_problems_reports_each_with_its_column(
+    store: Path, in_store: Invoke, tmp_path: Path
+) -> None:
+    path = write(tmp_path / "rows.csv", [
+        "given_name,family_name,birth_date,sex,programme,start,referent,qpv",
+        "Ivo,Jay,31/02/2003,Q,cej,2026-09-07,jdupont,perhaps",  # a bad date, sex and QPV value
+        "Ana,Bel,2003-01-01,F,cej,2026-09-07,jdupont,yes",
+    ])  # fmt: skip
+    code, report, _ = run_import(in_store, "people", str(path))
+    assert code == 1
+    problems = [(r["column"], r["status"]) for r in report["rows"] if r["line"] == 2]
+    assert [column for column, _ in problems] == ["birth_date", "sex", "qpv"]
+    assert {status for _, status in problems} == {"error"}
+    assert report["counts"]["error"] == 1  # one row in error, with three problems

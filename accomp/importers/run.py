@@ -103,7 +103,8 @@ class ImportReport:
 
     @property
     def counts(self) -> dict[str, int]:
-        counted = Counter(r.status for r in self.rows)
+        # A row may have several problems (one report each): it is one row in error.
+        counted = Counter(r.status for r in {(r.line, r.status): r for r in self.rows}.values())
         return {status: counted.get(status, 0) for status in STATUSES}
 
     @property
@@ -112,18 +113,26 @@ class ImportReport:
 
 
 class RowError(Exception):
-    """A row that cannot be imported: the column at fault and why."""
+    """A row that cannot be imported: the column at fault and why (and any other faults of
+    the same row, so that one run shows them all)."""
 
-    def __init__(self, column: str | None, message: str) -> None:
+    def __init__(
+        self, column: str | None, message: str, more: list[tuple[str | None, str]] | None = None
+    ) -> None:
         super().__init__(message)
         self.column = column
         self.message = message
+        self.problems = [(column, message), *(more or [])]
+
+    def reports(self, line: int, case_id: str | None = None) -> list[RowReport]:
+        """One error row per problem, each with its column."""
+        return [RowReport(line, "error", case_id, col, text) for col, text in self.problems]
 
 
 def read_row(
     cells: list[Any], mapping: Mapping, table: Table, fields: dict[str, Field]
 ) -> dict[str, Any]:
-    """The values of one row by field name (None for empty cells); RowError on the first bad cell.
+    """The values of one row by field name (None for empty cells); RowError naming every bad cell.
 
     A CSV row with more or fewer cells than its header is broken (a delimiter too
     many or missing shifts every value); a workbook row may omit empty trailing cells.
@@ -133,6 +142,7 @@ def read_row(
     if extra or (table.is_csv and len(cells) < width):
         raise RowError(None, f"the row has {len(cells)} cells, the header {width}")
     values: dict[str, Any] = {}
+    problems: list[tuple[str | None, str]] = []
     for name, source in mapping.sources.items():
         spec = fields[name]
         if source.column is None:
@@ -144,7 +154,10 @@ def read_row(
         try:
             values[name] = parse_cell(raw, spec, source.date_format, source.values)
         except ValueError as exc:
-            raise RowError(column, str(exc)) from None
+            problems.append((column, str(exc)))  # go on: every bad cell of the row is reported
+    if problems:
+        (column, message), *more = problems
+        raise RowError(column, message, more)
     return values
 
 
@@ -255,7 +268,7 @@ def import_people(
                 message = f"changes {', '.join(changed)}" if changed else None
                 yield RowReport(line, "update" if changed else "unchanged", case_id, None, message)
         except RowError as exc:
-            yield RowReport(line, "error", None, exc.column, exc.message)
+            yield from exc.reports(line)
 
 
 def _create_person(store: Store, batch: Batch, values: dict[str, Any], mapping: Mapping) -> str:
@@ -410,7 +423,7 @@ def import_entries(
                 case_id = _case_by_external_id(index, values, mapping)
             pending.setdefault(case_id, []).append((line, values))
         except RowError as exc:
-            early.append(RowReport(line, "error", None, exc.column, exc.message))
+            early += exc.reports(line)
     reports = early
     for case_id in sorted(pending):
         reports += _attach(kind, store, batch, case_id, pending[case_id], mapping)
@@ -485,7 +498,7 @@ def _attach(
             reports.append(RowReport(line, "create", case_id))
             added.append(len(reports) - 1)
         except RowError as exc:
-            reports.append(RowReport(line, "error", case_id, exc.column, exc.message))
+            reports += exc.reports(line, case_id)
     if added:
         try:
             batch.stage_edit(case_id, text, document)
