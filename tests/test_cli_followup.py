@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import DEMO_STORE, Invoke, git, snapshot
+from tests.conftest import DEMO_STORE, ENROL_ARGS, Invoke, git, snapshot
 from tests.test_bad_input import assert_one_line_error
 from tests.test_store_writes import ENTRY_ID_LINE, HAND_EDITED
 
@@ -569,3 +569,15 @@ def test_a_hand_edit_is_committed_as_its_own_before_a_commands_change(
     command = git(store, "show", "HEAD", "--format=", "--", path.name)
     assert "weekly_target_hours" not in command and "channel: sms" in command
     assert git(store, "status", "--porcelain").strip() == ""
+
+
+def test_dates_in_the_future_say_how_to_fix_the_clock_and_old_ones_warn(
+    in_store: Invoke, store: Path
+) -> None:
+    case = in_store("enrol", *ENROL_ARGS, "--start", "2025-01-06").last_line
+    future = in_store("contact", "log", case, "--date", "2026-12-01", "--channel", "phone", "--minutes", "5")
+    assert future.exit_code == 2 and "ACCOMP_TODAY" in future.stderr
+    old = in_store("contact", "log", case, "--date", "2025-02-03", "--channel", "phone", "--minutes", "5")
+    assert old.exit_code == 0 and "warning" in old.stderr and "days ago" in old.stderr
+    recent = in_store("contact", "log", case, "--date", "2026-11-02", "--channel", "phone", "--minutes", "5")
+    assert recent.exit_code == 0 and "warning" not in recent.stderr

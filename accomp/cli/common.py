@@ -21,6 +21,7 @@ from accomp.store.writing import Transaction
 
 TODAY_ENV = "ACCOMP_TODAY"  # YYYY-MM-DD: run as if today were that day (demos, tests)
 USER_ENV = "ACCOMP_USER"
+LATE_ENTRY_DAYS = 183  # what happened more than six months ago is recorded with a warning
 
 AS_OPTION = typer.Option(
     None,
@@ -193,8 +194,18 @@ class CaseEdit:
         """Refuse a date before the enrolment, or (for what has happened) after today."""
         if day < self.start:
             raise UsageError(f"{option}: {day} is before the enrolment start {self.start}")
-        if past_only and day > self.store.today:
-            raise UsageError(f"{option}: {day} is in the future (today is {self.store.today})")
+        today = self.store.today
+        if past_only and day > today:
+            raise UsageError(
+                f"{option}: {day} is in the future (today is {today}; if the computer's date "
+                f"is wrong, run with ACCOMP_TODAY=YYYY-MM-DD)"
+            )
+        if past_only and (today - day).days > LATE_ENTRY_DAYS:
+            typer.echo(  # a paper register typed in: fine, but a mistyped year looks the same
+                f"accomp: warning: {option}: {day} is {(today - day).days} days ago "
+                f"(recorded late? check the year)",
+                err=True,
+            )
 
 
 @contextlib.contextmanager
