@@ -349,3 +349,28 @@ def test_a_programme_is_named_by_id_alias_or_unambiguous_prefix(in_store) -> Non
     ambiguous = enrol_as("c")  # cej or civis-renforce
     assert ambiguous.exit_code == 2
     assert "unknown programme 'c'" in ambiguous.stderr and "rsa-coaching: RSA job coaching" in ambiguous.stderr
+
+
+def test_referents_become_a_directory_the_store_knows(store: Path, in_store) -> None:  # type: ignore[no-untyped-def]
+    from tests.conftest import ENROL_ARGS
+
+    first = in_store("enrol", *ENROL_ARGS, "--referent", "nobody")
+    assert first.exit_code == 0 and "declare them with `accomp referent add" in first.stderr
+    again = in_store("enrol", *ENROL_ARGS, "--referent", "nobody")
+    assert "declare them" not in again.stderr  # said once
+    text_before = (store / "accomp.yaml").read_text()
+    added = in_store("referent", "add", "jdupont", "--name", "J. Dupont", "--email", "j@example.invalid",
+                     "--programme", "cej")  # fmt: skip
+    assert added.exit_code == 0, added.stderr
+    text = (store / "accomp.yaml").read_text()
+    assert "jdupont" in text and text.startswith(text_before.split("\n", 1)[0])  # comments kept
+    assert git(store, "log", "-1", "--format=%s").strip() == "settings: referent jdupont added"
+    refused = in_store("enrol", *ENROL_ARGS, "--referent", "nobody")
+    assert refused.exit_code == 2 and "jdupont" in refused.stderr
+    assert in_store("enrol", *ENROL_ARGS, "--referent", "jdupont").exit_code == 0
+    listed = in_store("referent", "list", "--format", "json").stdout
+    assert '"j@example.invalid"' in listed
+    validated = in_store("validate", "--all")
+    assert "nobody" in validated.stdout + validated.stderr  # existing cases naming one: flagged
+    duplicate = in_store("referent", "add", "jdupont", "--name", "X")
+    assert duplicate.exit_code == 2

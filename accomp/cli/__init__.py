@@ -88,6 +88,7 @@ from accomp.cli import (  # noqa: E402,F401
     followup,
     hours,
     imports,
+    referents,
     retention,
     store_commands,
     summary,

@@ -134,6 +134,12 @@ def enrol(
             f"(known: {settings.programme_list()})"
         )
     given["programme"] = programme_key
+    if not settings.referent_ids and store.first_time("referents-notice"):
+        typer.echo(
+            "accomp: note: accomp.yaml lists no referents, so any referent id is accepted; "
+            "declare them with `accomp referent add ID --name NAME`",
+            err=True,
+        )
     if settings.referent_ids and given["referent"] not in settings.referent_ids:
         known = ", ".join(settings.referent_ids)
         raise UsageError(f"--referent: unknown referent {given['referent']!r} (known: {known})")

@@ -67,7 +67,6 @@ def find_store(explicit: str | None, cwd: Path | None = None) -> Path:
     return cwd / DEFAULT_STORE
 
 
-
 class Store:
     """A store folder: settings, case files, locks, git."""
 
@@ -390,6 +389,32 @@ class Store:
             )
 
     @contextlib.contextmanager
+    def settings_edit(self, message: str, author: str | None = None) -> Iterator[Any]:
+        """Change accomp.yaml: its round-trip document (comments kept) is validated, written
+        atomically and committed; nothing is written if the block raises or it is invalid."""
+        self.refuse_if_unfinished()
+        with (
+            self._store_lock(shared=False),
+            files.locked(self.root / DERIVED_DIR / "locks" / "settings.lock", SETTINGS_FILE),
+        ):
+            text = self._read_text(self.settings_path)
+            document = yamlio.load_round_trip(text)
+            yield document
+            new_text = yamlio.dump_round_trip(document, like=text)
+            if new_text == text:
+                return
+            checked, problems = check_text(self.settings_path, new_text, "store", None, self.today)
+            if checked is None:
+                first = next(p for p in problems if p.problem.severity == "error")
+                raise InvalidDocument(
+                    f"{SETTINGS_FILE}: {first.problem.field}: "
+                    f"{first.problem.message}; nothing was written"
+                )
+            files.atomic_write(self.settings_path, new_text.encode("utf-8"))
+            self._settings = None
+            self._commit([self.settings_path], message, author)
+
+    @contextlib.contextmanager
     def batch(
         self, author: str | None = None, commit: bool = True, dry_run: bool = False
     ) -> Iterator[Batch]:
@@ -470,7 +495,6 @@ class Store:
 
     def lock_path(self, case_id: str) -> Path:
         return self.root / DERIVED_DIR / "locks" / f"{case_id}.lock"
-
 
 
 def clone_marker(command: str) -> bytes:
