@@ -123,8 +123,13 @@ def _enrolment_problems(case: dict[str, Any], settings: Settings, today: dt.date
 
     referents = settings.referent_ids
     if referents and enrolment["referent"] not in referents:
+        # A warning: the cases made before the referents were listed must stay writable;
+        # enrol and import refuse an unknown referent.
         problems.append(
-            error(("enrolment", "referent"), f"unknown referent {enrolment['referent']!r}")
+            warning(
+                ("enrolment", "referent"),
+                f"unknown referent {enrolment['referent']!r} (not in accomp.yaml's referents)",
+            )
         )
     return problems
 
