@@ -175,3 +175,24 @@ def test_a_command_commits_its_case_file_and_nothing_the_user_staged(
     still_staged = git(store, "diff", "--cached", "--name-only").split()
     assert still_staged == ([f"{other}.yaml"] if other_staged else [])
     assert git(store, "status", "--porcelain", "--", f"{case_id}.yaml") == ""
+
+
+def test_a_failed_commit_puts_the_case_file_back_byte_for_byte(store: Path, enrol) -> None:  # type: ignore[no-untyped-def]
+    from tests.conftest import invoke_cli
+
+    case_id = enrol()
+    path = store / f"{case_id}.yaml"
+    before = path.read_bytes()
+    lock = store / ".git" / "index.lock"
+    lock.write_text("")  # a git that crashed, or one running now
+    args = ["--store", str(store), "contact", "log", case_id, "--date", "2026-09-08",
+            "--channel", "phone", "--minutes", "10", "--note", "X"]  # fmt: skip
+    failed = invoke_cli(args)
+    assert failed.exit_code == 2
+    assert len(failed.stderr.strip().splitlines()) == 1
+    assert "index.lock" in failed.stderr and "remove it" in failed.stderr
+    assert path.read_bytes() == before
+    lock.unlink()
+    assert invoke_cli(args).exit_code == 0
+    assert len(yamlio.load_fast(path.read_text())["contacts"]) == 1  # once, not twice
+    assert git(store, "status", "--porcelain").strip() == ""

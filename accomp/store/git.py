@@ -88,8 +88,7 @@ def commit_paths(repo: Path, paths: Sequence[Path], message: str, author: str | 
     env = _identity_env(repo, author)
     added = _run(["add", "--", *relative], repo, env)
     if added.returncode != 0:
-        lines = added.stderr.strip().splitlines()
-        raise StoreError(f"git add failed: {lines[0] if lines else 'no reason given'}")
+        raise _failure(repo, "git add", added.stderr)
     listed = _run(["diff", "--cached", "--name-only", "--no-renames", "-z"], repo, env)
     if listed.returncode != 0:
         raise StoreError(f"git diff failed: {listed.stderr.strip()}")
@@ -105,9 +104,25 @@ def commit_paths(repo: Path, paths: Sequence[Path], message: str, author: str | 
         args += ["--only", "--", *relative]
     result = _run(args, repo, env)
     if result.returncode != 0:
-        last = (result.stderr.strip() or result.stdout.strip()).splitlines()[-1:]
-        raise StoreError(f"git commit failed: {' '.join(last)}")
+        raise _failure(repo, "git commit", result.stderr or result.stdout)
     return True
+
+
+def _failure(repo: Path, what: str, stderr: str) -> StoreError:
+    """A git failure as one line that says what to do (a lock left behind, most often)."""
+    if "index.lock" in stderr:
+        lock = repo / ".git" / "index.lock"
+        return StoreError(
+            f"git is busy or left a lock: {lock}; if no git is running, remove it and try again"
+        )
+    lines = [line for line in stderr.strip().splitlines() if line.strip()]
+    return StoreError(f"{what} failed: {lines[-1] if lines else 'no reason given'}")
+
+
+def unstage(repo: Path, paths: Sequence[Path]) -> None:
+    """Take `paths` out of the index again (best effort: after a failed commit)."""
+    relative = [str(p.resolve().relative_to(repo)) for p in paths]
+    _run(["reset", "--quiet", "--", *relative], repo)
 
 
 @dataclass(frozen=True)

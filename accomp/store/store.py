@@ -384,9 +384,16 @@ class Store:
                 # first, as its own: the audit trail must not credit it to this command.
                 self.commit_hand_edits(tx.opened_paths(), author=None)
             written = tx.write_all()
-            tx.committed = (
-                self._commit(written, tx.message, author) if commit and written else False
-            )
+            try:
+                tx.committed = (
+                    self._commit(written, tx.message, author) if commit and written else False
+                )
+            except StoreError as exc:
+                # All or nothing, the commit included: the files go back as they were.
+                tx.restore()
+                if self.repo is not None:
+                    git.unstage(self.repo, written)
+                raise StoreError(f"{exc.message}; nothing was changed") from None
 
     @contextlib.contextmanager
     def settings_edit(self, message: str, author: str | None = None) -> Iterator[Any]:

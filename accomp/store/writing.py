@@ -45,6 +45,7 @@ class Transaction:
         self.committed = False
         self._locks = locks
         self._edits: dict[str, _Edit] = {}
+        self._pre_images: list[tuple[Path, bytes | None]] = []
 
     def open(self, case_id: str) -> dict[str, Any]:
         """Lock a case and check it as it is; returns its plain data."""
@@ -147,8 +148,19 @@ class Transaction:
             if text is not None:
                 pending.append((edit.path, text.encode("utf-8")))
         for path, data in pending:
+            # The bytes as they were, to put back if the commit fails (the case is locked).
+            self._pre_images.append((path, path.read_bytes() if path.exists() else None))
             files.atomic_write(path, data)
         return [path for path, _ in pending]
+
+    def restore(self) -> None:
+        """Put back every file this transaction wrote, byte for byte (a new case goes)."""
+        for path, before in reversed(self._pre_images):
+            if before is None:
+                path.unlink(missing_ok=True)
+            else:
+                files.atomic_write(path, before)
+        self._pre_images.clear()
 
 
 def checked_text(store: Store, path: Path, document: Any, original: str | None) -> str | None:
