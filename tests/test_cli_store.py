@@ -374,3 +374,27 @@ def test_referents_become_a_directory_the_store_knows(store: Path, in_store) -> 
     assert validated.exit_code == 0 and "warning: unknown referent 'nobody'" in validated.stdout
     duplicate = in_store("referent", "add", "jdupont", "--name", "X")
     assert duplicate.exit_code == 2
+
+
+def test_every_folder_and_file_accomp_creates_is_private(store: Path, in_store, enrol, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    import os
+
+    os.umask(0o022)
+    case_id = enrol()
+    for args in (
+        ["contact", "log", case_id, "--date", "2026-09-08", "--channel", "phone", "--minutes", "5"],
+        ["summary"],
+        ["validate", "--all"],
+        ["export", "cases", "--pseudonymise", "--format", "csv"],
+    ):
+        assert in_store(*args).exit_code == 0
+    people = tmp_path / "people.csv"
+    people.write_text("given_name,family_name,birth_date,sex,programme,start,referent\n"
+                      "Ana,Bel,2003-01-01,F,cej,2026-09-07,jdupont\n")  # fmt: skip
+    assert in_store("import", "people", str(people)).exit_code == 0
+    derived = store / ".accomp"
+    for path in [derived, *derived.rglob("*")]:
+        mode = path.stat().st_mode & 0o777
+        assert mode == (0o700 if path.is_dir() else 0o600), (path, oct(mode))
+    for path in store.glob("*.yaml"):
+        assert path.stat().st_mode & 0o777 == 0o600

@@ -29,8 +29,24 @@ TEMP_PREFIX = ".tmp-"
 
 
 def make_private_dir(path: Path) -> None:
-    """Create a folder (and its parents) that only its owner can read."""
-    path.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
+    """Create a folder (and its missing parents) that only its owner can read.
+
+    Each folder it creates is made 0700 explicitly: `mkdir(parents=True)` gives the
+    parents the umask's mode (0755), and the umask may narrow the mode of the last one.
+    """
+    if path.is_dir():
+        return
+    missing = []
+    for folder in (path, *path.parents):
+        if folder.exists():
+            break
+        missing.append(folder)
+    for folder in reversed(missing):
+        try:
+            folder.mkdir(mode=DIR_MODE)
+        except FileExistsError:
+            continue  # made meanwhile by another command: its own creator set its mode
+        os.chmod(folder, DIR_MODE)
 
 
 def fsync_dir(path: Path) -> None:

@@ -324,7 +324,7 @@ class Store:
             return False
         try:
             files.make_private_dir(marker.parent)
-            marker.touch()
+            os.close(os.open(marker, os.O_WRONLY | os.O_CREAT, files.FILE_MODE))
         except OSError:
             pass  # a read-only store says it again next time
         return True
