@@ -134,12 +134,6 @@ def enrol(
             f"(known: {settings.programme_list()})"
         )
     given["programme"] = programme_key
-    if not settings.referent_ids and store.first_time("referents-notice"):
-        typer.echo(
-            "accomp: note: accomp.yaml lists no referents, so any referent id is accepted; "
-            "declare them with `accomp referent add ID --name NAME`",
-            err=True,
-        )
     if settings.referent_ids and given["referent"] not in settings.referent_ids:
         known = ", ".join(settings.referent_ids)
         raise UsageError(f"--referent: unknown referent {given['referent']!r} (known: {known})")
@@ -184,6 +178,12 @@ def enrol(
         forced = ", eligibility forced" if force else ""
         tx.message = f"enrol {case_id}: {new.programme}, referent {new.referent}{forced}"
     after_write(store, no_commit)
+    if not settings.referent_ids and store.first_time("referents-notice"):
+        typer.echo(
+            "accomp: note: accomp.yaml lists no referents, so any referent id is accepted; "
+            "declare them with `accomp referent add ID --name NAME`",
+            err=True,
+        )
     typer.echo(case_id)
 
 
