@@ -196,3 +196,31 @@ def test_a_failed_commit_puts_the_case_file_back_byte_for_byte(store: Path, enro
     assert invoke_cli(args).exit_code == 0
     assert len(yamlio.load_fast(path.read_text())["contacts"]) == 1  # once, not twice
     assert git(store, "status", "--porcelain").strip() == ""
+
+
+def test_a_case_file_that_is_a_symbolic_link_is_refused_never_followed(store: Path, enrol, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from tests.conftest import invoke_cli
+
+    case_id = enrol()
+    path = store / f"{case_id}.yaml"
+    outside = tmp_path / "outside.yaml"
+    outside.write_text(path.read_text().replace("Zoé", "Outsider"))
+    path.unlink()
+    path.symlink_to(outside)
+    head = git(store, "rev-parse", "HEAD")
+    for args in (["show", case_id], ["contact", "log", case_id, "--date", "2026-09-08", "--channel", "sms", "--minutes", "5"]):
+        result = invoke_cli(["--store", str(store), *args])
+        assert result.exit_code == 2, result.stdout
+        assert len(result.stderr.strip().splitlines()) == 1 and "symbolic link" in result.stderr
+        assert "Outsider" not in result.stdout + result.stderr
+    validated = invoke_cli(["--store", str(store), "validate", "--all"])
+    assert validated.exit_code == 1 and "symbolic link" in validated.stdout
+    assert "Outsider" not in validated.stdout
+    assert path.is_symlink() and "Outsider" in outside.read_text()
+    assert git(store, "rev-parse", "HEAD") == head  # nothing committed
+    settings = store / "accomp.yaml"
+    moved = tmp_path / "settings.yaml"
+    settings.rename(moved)
+    settings.symlink_to(moved)
+    refused = invoke_cli(["--store", str(store), "list"])
+    assert refused.exit_code == 2 and "symbolic link" in refused.stderr

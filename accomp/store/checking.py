@@ -17,7 +17,7 @@ from typing import Any
 from accomp.domain.checks import case_problems, stable_until
 from accomp.domain.problems import Problem
 from accomp.domain.settings import Settings
-from accomp.store import cache, yamlio
+from accomp.store import cache, files, yamlio
 from accomp.store.schema import schema_problems
 
 
@@ -216,9 +216,9 @@ def _check_paths(
     for name in paths:
         path = Path(name)
         try:
-            data = path.read_bytes()
+            data = files.read_regular(path)
         except OSError as exc:
-            problem = Problem((), f"cannot read ({exc.strerror})")
+            problem = Problem((), files.why_unreadable(exc))
             record = CaseRecord(path.stem, path, None, [LocatedProblem(path, 1, 1, problem)])
             results.append((path.name, "", record_checks(record, settings, day), None))
             continue

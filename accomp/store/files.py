@@ -155,3 +155,21 @@ def locked(
         yield
     finally:
         os.close(fd)  # closing the descriptor releases the flock
+
+
+def read_regular(path: Path | str) -> bytes:
+    """The bytes of a regular file of the store; a symbolic link is refused, never followed
+    (it could lead a read, and then a commit, outside the store): OSError(ELOOP) then."""
+    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+    try:
+        with os.fdopen(fd, "rb", closefd=False) as handle:
+            return handle.read()
+    finally:
+        os.close(fd)
+
+
+def why_unreadable(exc: OSError) -> str:
+    """Why a store file could not be read, for a one-line message."""
+    if exc.errno == errno.ELOOP:
+        return "it is a symbolic link: accomp reads only regular files in the store"
+    return f"cannot read ({exc.strerror})"

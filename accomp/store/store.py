@@ -164,11 +164,11 @@ class Store:
     def check_file(self, path: Path) -> CaseRecord:
         """Read and fully check one case file (schema and domain rules)."""
         try:
-            data = path.read_bytes()
+            data = files.read_regular(path)
         except FileNotFoundError:
             raise CaseNotFound(f"{display_path(path)}: no such file") from None
         except OSError as exc:
-            raise StoreError(f"{display_path(path)}: cannot read ({exc.strerror})") from None
+            raise StoreError(f"{display_path(path)}: {files.why_unreadable(exc)}") from None
         return check_bytes(path, data, self.settings, self.today)
 
     def iter_cases(self, read: Reading = "document") -> Iterator[CaseRecord]:
@@ -197,15 +197,14 @@ class Store:
             try:
                 # The signature is taken before the content is read: if the file changes
                 # in between, the next run sees another signature and hashes it again.
-                stat = os.stat(where)
+                stat = os.lstat(where)  # a symbolic link is not followed (files.read_regular)
                 signature = [stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino]
                 settled = cohort.settled(name, signature, today, view=read == "view")
                 if settled is not None:
                     signatures[name] = signature
                     digest, checks = settled
                 else:
-                    with open(where, "rb") as handle:
-                        digest = cache.content_hash(handle.read())
+                    digest = cache.content_hash(files.read_regular(where))
                     if max(stat.st_mtime_ns, stat.st_ctime_ns) < settled_before:
                         signatures[name] = signature
                         cohort.sign(name, digest, signature)
@@ -267,11 +266,11 @@ class Store:
 
     def _read_text(self, path: Path) -> str:
         try:
-            data = path.read_bytes()
+            data = files.read_regular(path)
         except FileNotFoundError:
             raise CaseNotFound(f"{display_path(path)}: no such file") from None
         except OSError as exc:
-            raise StoreError(f"{display_path(path)}: cannot read ({exc.strerror})") from None
+            raise StoreError(f"{display_path(path)}: {files.why_unreadable(exc)}") from None
         try:
             return yamlio.decode(data)
         except yamlio.YamlError as exc:
