@@ -54,3 +54,33 @@ class DocumentRefused(InvalidDocument):
 
 class LockBusy(AccompError):
     """Another command holds the lock of a case."""
+
+
+# What a user can do about a failure of the system (not a bug of accomp), by errno name.
+SYSTEM_ADVICE = {
+    "ENOSPC": "the disk is full: free some space, then run the command again",
+    "EDQUOT": "the disk quota is used up: free some space, then run the command again",
+    "EACCES": "permission denied: check the file's owner and mode (accomp's files are 0600)",
+    "EPERM": "not permitted: the file may be immutable or owned by someone else",
+    "EROFS": "the file system is read-only: commands that read work; write from a writable copy",
+    "EBUSY": "the file is busy: close what uses it, then run the command again",
+    "ETXTBSY": "the file is busy: close what uses it, then run the command again",
+    "EMFILE": "too many open files: close other programs or raise `ulimit -n`, then retry",
+    "ENFILE": "the system has too many open files: try again in a moment",
+    "EIO": "an input/output error: the disk or network share may be failing",
+}
+
+
+def system_error(exc: OSError) -> AccompError | None:
+    """A failure of the system as a one-line error naming the file, or None (a bug, then).
+
+    Writes are atomic, so such a failure leaves every file whole.
+    """
+    import errno
+
+    name = errno.errorcode.get(exc.errno or 0, "")
+    advice = SYSTEM_ADVICE.get(name)
+    if advice is None:
+        return None
+    where = f"{exc.filename}: " if exc.filename else ""
+    return StoreError(f"{where}{advice}; nothing was half-written")

@@ -224,3 +224,33 @@ def test_a_case_file_that_is_a_symbolic_link_is_refused_never_followed(store: Pa
     settings.symlink_to(moved)
     refused = invoke_cli(["--store", str(store), "list"])
     assert refused.exit_code == 2 and "symbolic link" in refused.stderr
+
+
+@pytest.mark.parametrize("errno_name", ["ENOSPC", "EACCES", "EROFS", "EMFILE"])
+def test_a_system_failure_at_the_write_is_one_line_and_leaves_the_file_whole(
+    store: Path, enrol, monkeypatch: pytest.MonkeyPatch, errno_name: str
+) -> None:
+    import errno
+    import os
+
+    from tests.conftest import invoke_cli
+
+    case_id = enrol()
+    path = store / f"{case_id}.yaml"
+    before = path.read_bytes()
+    real = os.replace
+
+    def failing(source: str, target: str) -> None:
+        if str(target).endswith(f"{case_id}.yaml"):
+            code = getattr(errno, errno_name)
+            raise OSError(code, os.strerror(code), str(target))
+        real(source, target)
+
+    monkeypatch.setattr(os, "replace", failing)
+    result = invoke_cli(["--store", str(store), "contact", "log", case_id, "--date", "2026-09-08",
+                         "--channel", "phone", "--minutes", "5"])  # fmt: skip
+    assert result.exit_code == 2
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert "internal error" not in result.stderr and f"{case_id}.yaml" in result.stderr
+    assert path.read_bytes() == before
+    assert not list(store.glob(".tmp-*"))

@@ -14,7 +14,7 @@ from typing import Any
 import typer
 from typer.core import TyperGroup
 
-from accomp.errors import AccompError
+from accomp.errors import AccompError, system_error
 
 INTERNAL_ERROR = 3
 
@@ -34,6 +34,10 @@ class AccompGroup(TyperGroup):
             typer.echo("accomp: interrupted; nothing half-written (writes are atomic)", err=True)
             raise typer.Exit(130) from None
         except Exception as exc:
+            mapped = system_error(exc) if isinstance(exc, OSError) else None
+            if mapped is not None:  # the disk, a permission: not a bug, and it says what to do
+                typer.echo(f"accomp: error: {mapped.message}", err=True)
+                raise typer.Exit(mapped.exit_code) from None
             state = ctx.find_object(AppState)
             if state is not None and state.debug:
                 raise

@@ -382,7 +382,11 @@ class Store:
                 # A hand edit of these cases (checked when they were opened) is committed
                 # first, as its own: the audit trail must not credit it to this command.
                 self.commit_hand_edits(tx.opened_paths(), author=None)
-            written = tx.write_all()
+            try:
+                written = tx.write_all()
+            except OSError:
+                tx.restore()  # a full disk half-way through several files: none stays changed
+                raise
             try:
                 tx.committed = (
                     self._commit(written, tx.message, author) if commit and written else False
