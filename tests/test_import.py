@@ -498,3 +498,37 @@ def test_a_row_with_several_problems_reports_each_with_its_column(
     assert [column for column, _ in problems] == ["birth_date", "sex", "qpv"]
     assert {status for _, status in problems} == {"error"}
     assert report["counts"]["error"] == 1  # one row in error, with three problems
+
+
+def test_a_zip_bomb_workbook_is_refused_from_its_directory_with_little_memory(
+    store: Path, tmp_path: Path
+) -> None:
+    import os
+    import subprocess
+    import sys
+    import zipfile
+
+    bomb = tmp_path / "bomb.xlsx"
+    with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("[Content_Types].xml", "<Types/>")
+        with archive.open("xl/sharedStrings.xml", "w") as member:  # 300 MB of one cell
+            chunk = b"A" * (1024 * 1024)
+            for _ in range(300):
+                member.write(chunk)
+    assert bomb.stat().st_size < 2 * 1024 * 1024
+    probe = (
+        "import resource, subprocess, sys\n"
+        "r = subprocess.run(sys.argv[1:], capture_output=True, text=True)\n"
+        "print(r.returncode, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)\n"
+        "print(r.stderr, file=sys.stderr)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe, sys.executable, "-m", "accomp", "--store", str(store),
+         "import", "people", str(bomb)],
+        capture_output=True, text=True, env={**os.environ},
+    )  # fmt: skip
+    code, peak_kb = result.stdout.split()
+    assert int(code) == 2
+    assert int(peak_kb) < 100 * 1024  # under 100 MB
+    assert "unpacks to 300 MB" in result.stderr and "ACCOMP_IMPORT_MAX_MB" in result.stderr
+    assert len([line for line in result.stderr.splitlines() if line.strip()]) == 1

@@ -22,6 +22,13 @@ SNIFF_BYTES = 64 * 1024
 # A file may hold at most this many columns: beyond, it is not a table of people.
 MAX_COLUMNS = 500
 csv.field_size_limit(1_000_000)
+# What a workbook may unpack to, checked from its zip directory before any cell is read
+# (a zip bomb of a few hundred kilobytes can hold a gigabyte). Settable for a real file
+# larger than this: ACCOMP_IMPORT_MAX_MB and ACCOMP_IMPORT_MAX_RATIO.
+MAX_UNPACKED_MB = 200
+MAX_RATIO = 200  # uncompressed / compressed size of one member; sheets of text reach ~20
+MAX_MEMBERS = 10_000
+MAX_CELL_CHARS = 32_767  # Excel's own limit for one cell
 
 
 @dataclass
@@ -162,6 +169,7 @@ def _open_xlsx(path: Path, sheet: str | None) -> Table:
 
     from openpyxl import load_workbook  # heavy: only when an xlsx is imported
 
+    _check_unpacked_size(path)
     try:
         # data_only: a formula cell gives the value the spreadsheet last computed; the
         # formulas view only tells a formula never computed from an empty cell.
@@ -193,8 +201,54 @@ def _open_xlsx(path: Path, sheet: str | None) -> Table:
         formula_rows = formula_sheet.iter_rows(min_row=2, values_only=True)
         for line, (values, raw) in enumerate(zip(values_rows, formula_rows, strict=False), start=2):
             cells = [_cell(v, f) for v, f in zip(values, raw, strict=False)]
+            if any(isinstance(c, str) and len(c) > MAX_CELL_CHARS for c in cells):
+                raise UsageError(
+                    f"{path.name}: line {line}: a cell holds more than {MAX_CELL_CHARS} "
+                    "characters (Excel's own limit): not a table of people"
+                )
             while len(cells) > len(header) and cells[-1] in (None, ""):
                 cells.pop()
             yield line, cells
 
     return Table(path.name, header, reader, total)
+
+
+def _limit(variable: str, default: int) -> int:
+    import os
+
+    try:
+        return int(os.environ.get(variable, default))
+    except ValueError:
+        raise UsageError(f"${variable}: must be a whole number") from None
+
+
+def _check_unpacked_size(path: Path) -> None:
+    """Refuse, from its zip directory alone, a workbook that would unpack to too much."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as archive:
+            members = archive.infolist()
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise UsageError(
+            f"{path.name}: not a readable .xlsx workbook ({type(exc).__name__})"
+        ) from None
+    max_mb = _limit("ACCOMP_IMPORT_MAX_MB", MAX_UNPACKED_MB)
+    max_ratio = _limit("ACCOMP_IMPORT_MAX_RATIO", MAX_RATIO)
+    if len(members) > MAX_MEMBERS:
+        raise UsageError(
+            f"{path.name}: {len(members)} parts in the workbook: not a table of people"
+        )
+    total = sum(m.file_size for m in members)
+    if total > max_mb * 1024 * 1024:
+        raise UsageError(
+            f"{path.name}: the workbook unpacks to {total / 1024 / 1024:.0f} MB, over the limit "
+            f"of {max_mb} MB (set ACCOMP_IMPORT_MAX_MB for a larger real file)"
+        )
+    for member in members:
+        if member.compress_size and member.file_size / member.compress_size > max_ratio:
+            ratio = member.file_size / member.compress_size
+            raise UsageError(
+                f"{path.name}: {member.filename} unpacks {ratio:.0f} times its size, over the "
+                f"limit of {max_ratio} (a zip bomb?; ACCOMP_IMPORT_MAX_RATIO sets it)"
+            )
