@@ -382,7 +382,7 @@ def test_settings_edited_in_two_clones_merge_as_data(team, tmp_path: Path) -> No
 def test_after_a_sync_only_the_files_it_brought_are_read_again(
     team, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from accomp.store import checking
+    from tests.test_cache import count_checks
 
     remote, first, case_id = team
     for _ in range(3):
@@ -393,14 +393,7 @@ def test_after_a_sync_only_the_files_it_brought_are_read_again(
     assert run(first, "contact", "log", case_id, "--date", "2026-11-18", "--channel", "phone",
                "--minutes", "15").exit_code == 0  # fmt: skip
     assert run(first, "sync").exit_code == 0
-    parsed: list[str] = []
-    real = checking.check_bytes
-
-    def spy(path: Path, *args: object) -> checking.CaseRecord:
-        parsed.append(path.name)
-        return real(path, *args)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(checking, "check_bytes", spy)
+    parsed = count_checks(monkeypatch)
     assert run(second, "sync").exit_code == 0
     assert parsed == [f"{case_id}.yaml"]  # what came in, and nothing else
     parsed.clear()
