@@ -276,3 +276,22 @@ def test_merging_is_symmetric_keeps_every_addition_and_conflicts_only_on_true_co
     # Merging a merge with either side again changes nothing more (idempotent).
     again = merge_documents(ours, result.merged, ours, problems)
     assert again.merged == result.merged
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["2026-11-01", "2026-11-02"]), st.integers(1, 3)), max_size=12))
+def test_entry_ids_are_unique_derived_the_same_everywhere_and_kept(pairs: list[tuple[str, int]]) -> None:
+    from accomp.domain.entries import ENTRY_ID
+
+    entries = [contact(day, minutes) for day, minutes in pairs]  # many identical entries
+    first, second = copy.deepcopy(entries), copy.deepcopy(entries)
+    assign_ids("contacts", first)
+    assign_ids("contacts", second)
+    ids = [e["id"] for e in first]
+    assert ids == [e["id"] for e in second]  # derived: two clones agree
+    assert len(set(ids)) == len(ids) and all(ENTRY_ID.match(i) for i in ids)
+    assert all(next(iter(e)) == "id" for e in first)  # the id comes first in the entry
+    first[0:0] = [contact("2026-10-01", 9)] if first else []
+    kept = [e["id"] for e in first[1:]]
+    assign_ids("contacts", first)
+    assert [e["id"] for e in first[1:]] == kept  # ids already given never change
