@@ -27,6 +27,8 @@ import re
 from collections.abc import Iterator, MutableMapping, MutableSequence
 from typing import Any
 
+from accomp.domain.plain import to_plain
+
 SCHEMA_VERSION = 2
 
 # Top-level lists whose entries carry an `id`.
@@ -52,32 +54,9 @@ def canonical(value: Any) -> str:
     return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
 
 
-def _plain_scalar(value: Any) -> Any:
-    # Round-trip documents hold dates and scalar subclasses; ids are derived from plain data.
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    if isinstance(value, bool) or value is None:
-        return value
-    if isinstance(value, int):
-        return int(value)
-    if isinstance(value, float):
-        return float(value)
-    if isinstance(value, str):
-        return str(value)
-    return value
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    return _plain_scalar(value)
-
-
 def derived_id(list_name: str, entry: dict[str, Any], occurrence: int, salt: int = 0) -> str:
     """The id an entry gets from its content (its `id` field left out)."""
-    content = {k: v for k, v in _plain(entry).items() if k != "id"}
+    content = {k: v for k, v in to_plain(entry).items() if k != "id"}
     digest = hashlib.sha256(
         f"{list_name}\x1f{occurrence}\x1f{salt}\x1f{canonical(content)}".encode()
     ).digest()
@@ -103,7 +82,7 @@ def assign_ids(list_name: str, entries: MutableSequence[Any]) -> int:
     for entry in entries:
         if not isinstance(entry, dict) or entry.get("id"):
             continue
-        key = canonical({k: v for k, v in _plain(entry).items() if k != "id"})
+        key = canonical({k: v for k, v in to_plain(entry).items() if k != "id"})
         occurrence = seen.get(key, 0)
         seen[key] = occurrence + 1
         salt = 0

@@ -25,6 +25,8 @@ import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from accomp.domain.plain import to_plain  # the one conversion, also for domain rules
+
 if TYPE_CHECKING:
     import yaml
 
@@ -259,31 +261,6 @@ def dump_round_trip(document: Any, like: str | None = None) -> str:
     return buffer.getvalue()
 
 
-def to_plain(value: Any) -> Any:
-    """Turn a round-trip document into the plain data of the read path.
-
-    Dates become ISO strings, ruamel's scalar subclasses become int/float/str/bool,
-    comment-carrying maps and lists become dict and list.
-    """
-    if isinstance(value, dict):
-        return {to_plain(k): to_plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [to_plain(v) for v in value]
-    if isinstance(value, bool) or value is None:
-        return value
-    if isinstance(value, _dt.datetime):
-        return value.isoformat(sep=" ")
-    if isinstance(value, _dt.date):
-        return value.isoformat()
-    if isinstance(value, int):
-        return int(value)
-    if isinstance(value, float):
-        return float(value)
-    if isinstance(value, str):
-        return str(value)
-    return value
-
-
 def to_round_trip(value: Any) -> Any:
     """Turn plain data (dates as `datetime.date`) into round-trip nodes, in block style.
 
@@ -400,9 +377,7 @@ def update_round_trip(node: Any, plain: Any) -> Any:
         by_id = {
             str(item["id"]): item for item in node if isinstance(item, dict) and item.get("id")
         }
-        flow = bool(node) and all(
-            isinstance(item, dict) and item.fa.flow_style() for item in node
-        )
+        flow = bool(node) and all(isinstance(item, dict) and item.fa.flow_style() for item in node)
         items = []
         for value in plain:
             existing = by_id.pop(str(value["id"]), None) if isinstance(value, dict) else None
