@@ -227,7 +227,9 @@ def main() -> None:
             f"| {row['measure']} | {row['seconds']:.3f} | {row['seconds'] / parse_floor:.2f} | {peak} | {target} | {met} |"
         )
     if not args.team_only:
-        summary_peak = max(by["summary, cold (no cache)"]["peak_mb"], by["summary, warm"]["peak_mb"])
+        summary_peak = max(
+            by["summary, cold (no cache)"]["peak_mb"], by["summary, warm"]["peak_mb"]
+        )
         lines.append(
             f"\nPeak memory of summary: {summary_peak:.0f} MB (target ≤ 300 MB: {'met' if summary_peak <= 300 else 'missed'})."
         )

@@ -541,18 +541,26 @@ def test_every_changing_command_leaves_exactly_one_commit_naming_the_case(
 def test_append_commands_say_what_they_recorded_with_the_entrys_number(
     in_store: Invoke, case: str
 ) -> None:
-    later = in_store("contact", "log", case, "--date", "2026-10-05", "--channel", "phone", "--minutes", "20")
+    later = in_store(
+        "contact", "log", case, "--date", "2026-10-05", "--channel", "phone", "--minutes", "20"
+    )
     assert later.exit_code == 0
     assert later.stdout.startswith(f"contact {case}: phone, 20 min on 2026-10-05: entry 1 (")
-    earlier = in_store("contact", "log", case, "--date", "2026-09-20", "--channel", "sms", "--minutes", "5")
+    earlier = in_store(
+        "contact", "log", case, "--date", "2026-09-20", "--channel", "sms", "--minutes", "5"
+    )
     assert ": entry 1 (" in earlier.stdout  # backfilled: first in date order
     ident = earlier.stdout.strip().rsplit("(", 1)[1].rstrip(")")
     shown = show(in_store, case)["contacts"]
     assert [c["id"] for c in shown if c["date"] == "2026-09-20"] == [ident]
-    absence = in_store("absence", "add", case, "--from", "2026-10-12", "--to", "2026-10-13", "--reason", "sick")
+    absence = in_store(
+        "absence", "add", case, "--from", "2026-10-12", "--to", "2026-10-13", "--reason", "sick"
+    )
     assert absence.stdout.startswith(f"absence {case}: sick 2026-10-12 to 2026-10-13: entry 1 (")
     diagnostic = in_store("diagnostic", case, "--date", "2026-09-10", "--barrier", "mobility:high")
-    assert diagnostic.exit_code == 0 and diagnostic.stdout.startswith(f"diagnostic {case}: mobility")
+    assert diagnostic.exit_code == 0 and diagnostic.stdout.startswith(
+        f"diagnostic {case}: mobility"
+    )
 
 
 def test_a_hand_edit_is_committed_as_its_own_before_a_commands_change(
@@ -561,9 +569,14 @@ def test_a_hand_edit_is_committed_as_its_own_before_a_commands_change(
     path = store / f"{case}.yaml"
     text = path.read_text()
     path.write_text(text.replace("weekly_target_hours: 15", "weekly_target_hours: 16  # agreed"))
-    result = in_store("contact", "log", case, "--date", "2026-09-15", "--channel", "sms", "--minutes", "5")
+    result = in_store(
+        "contact", "log", case, "--date", "2026-09-15", "--channel", "sms", "--minutes", "5"
+    )
     assert result.exit_code == 0, result.stderr
-    assert commits(store)[:2] == [f"contact {case}: sms, 5 min on 2026-09-15", f"edit {case} by hand"]
+    assert commits(store)[:2] == [
+        f"contact {case}: sms, 5 min on 2026-09-15",
+        f"edit {case} by hand",
+    ]
     hand = git(store, "show", "HEAD~1", "--format=", "--", path.name)
     assert "+  weekly_target_hours: 16  # agreed" in hand and "sms" not in hand
     command = git(store, "show", "HEAD", "--format=", "--", path.name)
@@ -575,9 +588,15 @@ def test_dates_in_the_future_say_how_to_fix_the_clock_and_old_ones_warn(
     in_store: Invoke, store: Path
 ) -> None:
     case = in_store("enrol", *ENROL_ARGS, "--start", "2025-01-06").last_line
-    future = in_store("contact", "log", case, "--date", "2026-12-01", "--channel", "phone", "--minutes", "5")
+    future = in_store(
+        "contact", "log", case, "--date", "2026-12-01", "--channel", "phone", "--minutes", "5"
+    )
     assert future.exit_code == 2 and "ACCOMP_TODAY" in future.stderr
-    old = in_store("contact", "log", case, "--date", "2025-02-03", "--channel", "phone", "--minutes", "5")
+    old = in_store(
+        "contact", "log", case, "--date", "2025-02-03", "--channel", "phone", "--minutes", "5"
+    )
     assert old.exit_code == 0 and "warning" in old.stderr and "days ago" in old.stderr
-    recent = in_store("contact", "log", case, "--date", "2026-11-02", "--channel", "phone", "--minutes", "5")
+    recent = in_store(
+        "contact", "log", case, "--date", "2026-11-02", "--channel", "phone", "--minutes", "5"
+    )
     assert recent.exit_code == 0 and "warning" not in recent.stderr

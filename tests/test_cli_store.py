@@ -306,14 +306,20 @@ def test_shell_completion_offers_case_ids_from_file_names(store: Path, enrol) ->
     (store / f"{case_id}.yaml").chmod(0)  # completion never reads a case file
     env = {**os.environ, "_ACCOMP_COMPLETE": "complete_bash", "COMP_WORDS": f"accomp show {case_id[:6]}",
            "COMP_CWORD": "2"}  # fmt: skip
-    result = subprocess.run([sys.executable, "-m", "accomp"], cwd=store, env=env, capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "accomp"], cwd=store, env=env, capture_output=True, text=True
+    )
     (store / f"{case_id}.yaml").chmod(0o600)
     assert case_id in result.stdout.split()
-    helped = subprocess.run([sys.executable, "-m", "accomp", "--help"], capture_output=True, text=True)
+    helped = subprocess.run(
+        [sys.executable, "-m", "accomp", "--help"], capture_output=True, text=True
+    )
     assert "--install-completion" in helped.stdout  # the shell is detected when installing
 
 
-def test_the_pre_commit_hook_definition_validates_case_files_and_settings(store: Path, enrol) -> None:  # type: ignore[no-untyped-def]
+def test_the_pre_commit_hook_definition_validates_case_files_and_settings(
+    store: Path, enrol
+) -> None:  # type: ignore[no-untyped-def]
     import re
     import subprocess
     import sys
@@ -341,14 +347,22 @@ def test_a_programme_is_named_by_id_alias_or_unambiguous_prefix(in_store) -> Non
         return in_store("enrol", *ENROL_ARGS, "--programme", programme, "--birth-date", "1980-01-01",
                         "--force", "--reason", "test")  # fmt: skip
 
-    for typed, expected in (("rsa", "rsa-coaching"), ("RSA-C", "rsa-coaching"), ("pl", "plie"), ("civis", "civis-renforce")):
+    for typed, expected in (
+        ("rsa", "rsa-coaching"),
+        ("RSA-C", "rsa-coaching"),
+        ("pl", "plie"),
+        ("civis", "civis-renforce"),
+    ):
         result = enrol_as(typed)
         assert result.exit_code == 0, result.stderr
         listed = in_store("list", "--format", "json").stdout
         assert f'"{expected}"' in listed
     ambiguous = enrol_as("c")  # cej or civis-renforce
     assert ambiguous.exit_code == 2
-    assert "unknown programme 'c'" in ambiguous.stderr and "rsa-coaching: RSA job coaching" in ambiguous.stderr
+    assert (
+        "unknown programme 'c'" in ambiguous.stderr
+        and "rsa-coaching: RSA job coaching" in ambiguous.stderr
+    )
 
 
 def test_referents_become_a_directory_the_store_knows(store: Path, in_store) -> None:  # type: ignore[no-untyped-def]
@@ -376,7 +390,9 @@ def test_referents_become_a_directory_the_store_knows(store: Path, in_store) -> 
     assert duplicate.exit_code == 2
 
 
-def test_every_folder_and_file_accomp_creates_is_private(store: Path, in_store, enrol, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_every_folder_and_file_accomp_creates_is_private(
+    store: Path, in_store, enrol, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
     import os
 
     os.umask(0o022)

@@ -38,7 +38,13 @@ def problems(document: dict[str, Any]) -> list[tuple[Any, str]]:
 
 
 def contact(day: str, minutes: int, channel: str = "phone") -> dict[str, Any]:
-    return {"date": day, "channel": channel, "minutes": minutes, "mode": "individual", "by": "jdupont"}
+    return {
+        "date": day,
+        "channel": channel,
+        "minutes": minutes,
+        "mode": "individual",
+        "by": "jdupont",
+    }
 
 
 def add(document: dict[str, Any], key: str, entry: dict[str, Any]) -> None:
@@ -51,7 +57,11 @@ def test_entries_added_on_both_sides_are_all_kept_once_in_date_order() -> None:
     ours, theirs = copy.deepcopy(ancestor), copy.deepcopy(ancestor)
     add(ours, "contacts", contact("2026-11-18", 15))
     add(theirs, "contacts", contact("2026-11-17", 45, "in-person"))
-    add(theirs, "activities", {"date": "2026-11-17", "hours": 2, "kind": "workshop", "status": "done"})
+    add(
+        theirs,
+        "activities",
+        {"date": "2026-11-17", "hours": 2, "kind": "workshop", "status": "done"},
+    )
     result = merge_documents(ancestor, ours, theirs, problems)
     assert result.conflicts == []
     days = [c["date"] for c in result.merged["contacts"]]
@@ -128,7 +138,11 @@ def test_objectives_and_actions_numbered_alike_are_renumbered_with_their_referen
         {"id": "A3", "kind": "training", "title": "CACES 1", "start": "2026-11-16",
          "objective": "O3", "status": "planned"}
     )  # fmt: skip
-    add(ours, "activities", {"date": "2026-11-17", "hours": 3, "kind": "training", "action": "A3", "status": "done"})
+    add(
+        ours,
+        "activities",
+        {"date": "2026-11-17", "hours": 3, "kind": "training", "action": "A3", "status": "done"},
+    )
     theirs["plan"]["objectives"].append(
         {"id": "O3", "text": "Find housing", "kind": "social", "status": "open"}
     )
@@ -149,9 +163,14 @@ def test_objectives_and_actions_numbered_alike_are_renumbered_with_their_referen
     housing = next(a for a in actions.values() if a["title"] == "Social housing file")
     assert caces["objective"] == by_text["Get a forklift licence"]
     assert housing["objective"] == by_text["Find housing"]
-    training = [a for a in result.merged["activities"] if (a["date"], a["hours"]) == ("2026-11-17", 3)]
+    training = [
+        a for a in result.merged["activities"] if (a["date"], a["hours"]) == ("2026-11-17", 3)
+    ]
     assert [a["action"] for a in training] == [caces["id"]]
-    assert {(r.list_name, r.old) for r in result.renumbered} == {("objectives", "O3"), ("actions", "A3")}
+    assert {(r.list_name, r.old) for r in result.renumbered} == {
+        ("objectives", "O3"),
+        ("actions", "A3"),
+    }
     assert problems(result.merged) == []
     assert merge_documents(ancestor, theirs, ours, problems).merged == result.merged
 
@@ -206,13 +225,17 @@ def edits(draw: st.DrawFn, ancestor: dict[str, Any], tag: str) -> list[tuple[str
     """A random list of edits one clone makes: add, remove, change entries and fields."""
     steps = []
     for _ in range(draw(st.integers(0, 6))):
-        kind = draw(st.sampled_from(["add_contact", "add_activity", "remove", "minutes", "housing"]))
+        kind = draw(
+            st.sampled_from(["add_contact", "add_activity", "remove", "minutes", "housing"])
+        )
         if kind == "add_contact":
             day = f"2026-11-{draw(st.integers(1, 19)):02d}"
             minutes = draw(st.integers(1, 120))
             steps.append((kind, (day, minutes, draw(st.sampled_from(CHANNELS)), tag)))
         elif kind == "add_activity":
-            steps.append((kind, (f"2026-11-{draw(st.integers(1, 19)):02d}", draw(st.integers(1, 8)), tag)))
+            steps.append(
+                (kind, (f"2026-11-{draw(st.integers(1, 19)):02d}", draw(st.integers(1, 8)), tag))
+            )
         elif kind == "remove":
             steps.append((kind, draw(st.integers(0, 3))))
         elif kind == "minutes":
@@ -233,7 +256,13 @@ def apply(document: dict[str, Any], steps: list[tuple[str, Any]]) -> list[str]:
             added.append(document["contacts"][-1]["id"])
         elif kind == "add_activity":
             day, hours, tag = value
-            entry = {"date": day, "hours": hours, "kind": "workshop", "status": "done", "note": f"{tag}-{len(added)}"}
+            entry = {
+                "date": day,
+                "hours": hours,
+                "kind": "workshop",
+                "status": "done",
+                "note": f"{tag}-{len(added)}",
+            }
             add(document, "activities", entry)
             added.append(document["activities"][-1]["id"])
         elif kind == "remove" and document["contacts"]:
@@ -279,8 +308,14 @@ def test_merging_is_symmetric_keeps_every_addition_and_conflicts_only_on_true_co
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.lists(st.tuples(st.sampled_from(["2026-11-01", "2026-11-02"]), st.integers(1, 3)), max_size=12))
-def test_entry_ids_are_unique_derived_the_same_everywhere_and_kept(pairs: list[tuple[str, int]]) -> None:
+@given(
+    st.lists(
+        st.tuples(st.sampled_from(["2026-11-01", "2026-11-02"]), st.integers(1, 3)), max_size=12
+    )
+)
+def test_entry_ids_are_unique_derived_the_same_everywhere_and_kept(
+    pairs: list[tuple[str, int]],
+) -> None:
     from accomp.domain.entries import ENTRY_ID
 
     entries = [contact(day, minutes) for day, minutes in pairs]  # many identical entries

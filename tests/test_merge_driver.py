@@ -19,7 +19,9 @@ def with_contact(text: str, day: str, minutes: int) -> str:
     document = yamlio.load_fast(text)
     listed = [*document["contacts"], {"date": day, "channel": "phone", "minutes": minutes}]
     assign_ids("contacts", listed)
-    changed = yamlio.append_text(text, "contacts", yamlio.with_dates(listed[-1]), {**document, "contacts": listed})
+    changed = yamlio.append_text(
+        text, "contacts", yamlio.with_dates(listed[-1]), {**document, "contacts": listed}
+    )
     assert changed is not None
     return changed
 

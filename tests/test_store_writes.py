@@ -198,7 +198,9 @@ def test_a_failed_commit_puts_the_case_file_back_byte_for_byte(store: Path, enro
     assert git(store, "status", "--porcelain").strip() == ""
 
 
-def test_a_case_file_that_is_a_symbolic_link_is_refused_never_followed(store: Path, enrol, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_a_case_file_that_is_a_symbolic_link_is_refused_never_followed(
+    store: Path, enrol, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
     from tests.conftest import invoke_cli
 
     case_id = enrol()
@@ -208,7 +210,10 @@ def test_a_case_file_that_is_a_symbolic_link_is_refused_never_followed(store: Pa
     path.unlink()
     path.symlink_to(outside)
     head = git(store, "rev-parse", "HEAD")
-    for args in (["show", case_id], ["contact", "log", case_id, "--date", "2026-09-08", "--channel", "sms", "--minutes", "5"]):
+    for args in (
+        ["show", case_id],
+        ["contact", "log", case_id, "--date", "2026-09-08", "--channel", "sms", "--minutes", "5"],
+    ):
         result = invoke_cli(["--store", str(store), *args])
         assert result.exit_code == 2, result.stdout
         assert len(result.stderr.strip().splitlines()) == 1 and "symbolic link" in result.stderr

@@ -243,7 +243,9 @@ def _sync_and_settle(clone: Path, rng: random.Random, raised: list[str]) -> None
                 continue
             case_id, field = line.split()[:2]
             raised.append(line)
-            resolved = run(clone, "resolve", case_id, field, "--take", rng.choice(["ours", "theirs"]))
+            resolved = run(
+                clone, "resolve", case_id, field, "--take", rng.choice(["ours", "theirs"])
+            )
             assert resolved.exit_code == 0, resolved.stderr
     raise AssertionError(f"{clone.name} did not get quiet")
 
@@ -304,7 +306,9 @@ def _no_git_running(clone: Path) -> None:
 
     lock = clone / ".git" / "index.lock"
     for _ in range(100):
-        alive = subprocess.run(["pgrep", "-f", f"git.*{clone}"], capture_output=True).returncode == 0
+        alive = (
+            subprocess.run(["pgrep", "-f", f"git.*{clone}"], capture_output=True).returncode == 0
+        )
         if not alive:
             break
         time.sleep(0.05)

@@ -33,6 +33,8 @@ NO_COMMIT_OPTION = typer.Option(
     False, "--no-commit", help="Change the files but make no git commit."
 )
 FORMAT_OPTION = typer.Option(Format.table, "--format", "-f", help="Output format.")
+
+
 def complete_case_id(ctx: typer.Context, incomplete: str) -> list[str]:
     """Shell completion of a case id: the store's file names, never their contents."""
     from accomp.domain.ids import CASE_ID

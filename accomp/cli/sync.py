@@ -85,9 +85,7 @@ def conflicts_command(
         typer.echo("no conflicts")
         return
     if shown:
-        typer.echo(
-            "settle each with `accomp resolve ID FIELD --take ours|theirs|VALUE`", err=True
-        )
+        typer.echo("settle each with `accomp resolve ID FIELD --take ours|theirs|VALUE`", err=True)
     raise typer.Exit(EXIT_CHECK_FAILED)
 
 

@@ -252,6 +252,7 @@ def check_many(
         ):
             yield from results
 
+
 def first_error(errors: list[LocatedProblem]) -> str:
     if not errors:
         return "invalid document"

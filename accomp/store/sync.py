@@ -491,7 +491,6 @@ def _is_personal(path: tuple[str, ...]) -> bool:
     return bool(set(path) & _FREE_TEXT) or (len(path) <= 2 and path[0] != "enrolment")
 
 
-
 def migrate(store: Store, author: str | None) -> tuple[int, list[str]]:
     """Upgrade every case file to the current schema version in one batch (one commit);
     returns how many, and the first problem of each file too invalid to upgrade."""

@@ -272,4 +272,3 @@ class Batch:
             journal.stage(self._folder, name, text.encode("utf-8"))
         if name not in self.names:
             self.names.append(name)
-
