@@ -379,3 +379,11 @@ def test_planned_hours_equal_the_day_by_day_programme(
             if start <= day <= start + dt.timedelta(days=length)
         )
         assert week_planned(case, monday, kinds) == pytest.approx(reference)
+
+
+def test_the_worklist_says_when_a_due_person_is_on_a_justified_absence() -> None:
+    case = make_case(absences=[{"from": "2026-09-15", "to": "2026-09-30", "reason": "sick"}])
+    during = next_contact(case, CIVIS, dt.date(2026, 9, 20))
+    assert during is not None and during.absent == "sick until 2026-09-30"
+    after = next_contact(case, CIVIS, dt.date(2026, 10, 1))
+    assert after is not None and after.absent is None

@@ -144,6 +144,7 @@ def contact_due(
         "every_days",
         "due",
         "days_overdue",
+        "absent",
     ]
     typer.echo(render_rows(rows, columns, fmt), nl=False)
 

@@ -107,6 +107,9 @@ class ContactDue:
     due: str
     every_days: int
     days_overdue: int
+    # A justified absence covering the day ("sick until 2026-11-30"): the person may not
+    # be reachable, and the counsellor sees why before calling.
+    absent: str | None = None
 
 
 def cadence_days(cadence: list[dict[str, Any]], start: dt.date, day: dt.date) -> int | None:
@@ -144,4 +147,14 @@ def next_contact(
         due=due.isoformat(),
         every_days=every,
         days_overdue=(on - due).days,
+        absent=absence_on(case, on),
     )
+
+
+def absence_on(case: dict[str, Any], day: dt.date) -> str | None:
+    """The justified absence covering `day`, as "reason until last day", or None."""
+    iso = day.isoformat()
+    for absence in sorted(case["absences"], key=lambda a: a["from"]):
+        if absence["from"] <= iso <= absence["to"]:
+            return f"{absence['reason']} until {absence['to']}"
+    return None
