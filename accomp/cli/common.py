@@ -37,15 +37,13 @@ FORMAT_OPTION = typer.Option(Format.table, "--format", "-f", help="Output format
 
 def complete_case_id(ctx: typer.Context, incomplete: str) -> list[str]:
     """Shell completion of a case id: the store's file names, never their contents."""
-    from accomp.domain.ids import CASE_ID
-
     try:
-        root = find_store(ctx.find_root().params.get("store"))
-        names = [p.name[:-5] for p in root.iterdir() if p.name.endswith(".yaml")]
+        store = Store(find_store(ctx.find_root().params.get("store")))
+        paths = store.case_files()
     except OSError:
         return []
     typed = incomplete.upper()
-    return sorted(n for n in names if CASE_ID.match(n) and n.startswith(typed))
+    return [p.stem for p in paths if p.stem.startswith(typed)]
 
 
 CASE_ARGUMENT = typer.Argument(
