@@ -9,88 +9,40 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+from collections.abc import Iterable
 from typing import Any
 
-from accomp.domain.hours import WEEK_KEYS, weekly_figures
-from accomp.domain.outcomes import exit_category
+from accomp.domain.hours import WEEK_KEYS, figures_of_view
 from accomp.domain.pseudonym import pseudonymise_row
-from accomp.domain.settings import Settings
+from accomp.domain.rows import CASE_COLUMNS
 from accomp.render import neutralise_formula
 
-CASE_COLUMNS = [
-    "case_id", "given_name", "family_name", "birth_date", "sex", "phone", "email", "address_line",
-    "postcode", "city", "france_travail_id", "department_id", "nir",
-    "qualification_level", "qpv", "qpv_code", "labour_market_status", "unemployment_months",
-    "disability_recognition", "housing", "nationality_group", "rural", "benefits", "barriers",
-    "programme", "modality", "prescriber", "referent", "start", "planned_end", "contract_signed",
-    "weekly_target_hours", "contacts", "activity_hours_done", "allowances_total",
-    "exit_date", "exit_outcome", "exit_category", "contract_months", "employer",
-]  # fmt: skip
 CONTACT_COLUMNS = ["case_id", "date", "channel", "minutes", "mode", "by", "note"]
-SITUATION_FIELDS = (
-    "qualification_level", "qpv", "qpv_code", "labour_market_status", "unemployment_months",
-    "disability_recognition", "housing", "nationality_group", "rural",
-)  # fmt: skip
-ENROLMENT_FIELDS = (
-    "programme", "modality", "prescriber", "referent", "start", "planned_end", "contract_signed",
-    "weekly_target_hours",
-)  # fmt: skip
 
 
-def case_row(case: dict[str, Any], settings: Settings) -> dict[str, Any]:
-    """One flat row for a case."""
-    identity, situation, enrolment = case["identity"], case["situation"], case["enrolment"]
-    address = identity.get("address") or {}
-    external = identity.get("external_ids") or {}
-    exit_ = case.get("exit") or {}
-    return {
-        "case_id": case["case_id"],
-        "given_name": identity["given_name"],
-        "family_name": identity["family_name"],
-        "birth_date": identity["birth_date"],
-        "sex": identity["sex"],
-        "phone": identity.get("phone"),
-        "email": identity.get("email"),
-        "address_line": address.get("line"),
-        "postcode": address.get("postcode"),
-        "city": address.get("city"),
-        "france_travail_id": external.get("france_travail"),
-        "department_id": external.get("department"),
-        "nir": external.get("nir"),
-        **{name: situation.get(name) for name in SITUATION_FIELDS},
-        "benefits": ";".join(situation.get("benefits") or []),
-        "barriers": ";".join(b["theme"] for b in case["diagnostic"].get("barriers", [])),
-        **{name: enrolment.get(name) for name in ENROLMENT_FIELDS},
-        "contacts": len(case["contacts"]),
-        "activity_hours_done": round(
-            sum(a["hours"] for a in case["activities"] if a["status"] == "done"), 2
-        ),
-        "allowances_total": round(sum(a["amount"] for a in case["allowances"]), 2),
-        "exit_date": exit_.get("date"),
-        "exit_outcome": exit_.get("outcome"),
-        "exit_category": exit_category(exit_, settings) if exit_ else None,
-        "contract_months": exit_.get("contract_months"),
-        "employer": exit_.get("employer"),
-    }
+# What each export reads of a case: a read view (domain/views.py) or the whole document.
+EXPORT_READS = {"cases": "row", "weeks": "hours", "contacts": "document"}
 
 
 def export_rows(
     what: str,
-    cases: list[dict[str, Any]],
-    settings: Settings,
+    cases: Iterable[dict[str, Any]],
     today: dt.date,
     key: bytes | None,
 ) -> tuple[list[dict[str, Any]], list[str]]:
-    """The rows and columns of an export (cases, weeks or contacts), pseudonymised given a key."""
-    cases = sorted(cases, key=lambda c: c["case_id"])
+    """The rows and columns of an export (cases, weeks or contacts), pseudonymised given a key.
+
+    `cases` are what EXPORT_READS says the export reads, one per case, in any order:
+    the rows come sorted by case id.
+    """
     if what == "cases":
-        rows, columns = [case_row(c, settings) for c in cases], list(CASE_COLUMNS)
+        rows, columns = sorted(cases, key=_case_id), list(CASE_COLUMNS)
     elif what == "weeks":
         last = today + dt.timedelta(days=6 - today.weekday())
         rows = [
             row.as_dict()
-            for case in cases
-            for row in weekly_figures(case, settings, dt.date(1900, 1, 1), last, today)
+            for view in sorted(cases, key=_case_id)
+            for row in figures_of_view(view, dt.date(1900, 1, 1), last, today)
         ]
         columns = list(WEEK_KEYS)
     elif what == "contacts":
@@ -99,6 +51,7 @@ def export_rows(
             for case in cases
             for contact in sorted(case["contacts"], key=lambda k: k["date"])
         ]
+        rows.sort(key=_case_id)  # stable: each case's contacts stay in date order
         columns = list(CONTACT_COLUMNS)
     else:
         raise ValueError(what)
@@ -106,6 +59,10 @@ def export_rows(
         rows = [pseudonymise_row(row, key) for row in rows]
         columns = _pseudonymised_columns(columns)
     return rows, columns
+
+
+def _case_id(item: dict[str, Any]) -> str:
+    return str(item["case_id"])
 
 
 def _pseudonymised_columns(columns: list[str]) -> list[str]:

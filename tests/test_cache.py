@@ -6,12 +6,15 @@ once the cache is deleted (a cold run): they must be the same bytes.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import shutil
 from pathlib import Path
 
+import hypothesis
 import pytest
+from hypothesis import strategies as st
 
 from accomp.store import cache, checking
 from bench.generate import generate
@@ -63,6 +66,19 @@ def count_checks(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
 
 SUMMARY = ("summary", "--format", "json", "--from", "2025-01-01")
+# Every command that reads a view of every case (domain/views.py), as a user types it.
+COHORT_COMMANDS = (
+    ("list", "--format", "json"),
+    ("list", "--active", "--format", "csv"),
+    ("hours", "check", "--format", "json"),
+    ("hours", "check", "--week", "2026-W45", "--format", "json"),
+    ("hours", "check", "--from", "2025-06-01", "--to", "2025-09-30", "--on", "2025-08-01"),
+    ("contact", "due", "--format", "json"),
+    ("contact", "due", "--on", "2025-10-01", "--format", "json"),
+    ("retention", "--months", "6", "--format", "json"),
+    ("export", "cases", "--format", "json"),
+    ("export", "weeks", "--format", "csv"),
+)
 
 
 def test_a_warm_summary_and_validate_parse_nothing(
@@ -75,13 +91,20 @@ def test_a_warm_summary_and_validate_parse_nothing(
     assert answer(cohort, "validate", "--all") == checked
     assert parsed == []
     assert json.loads(first)["cases"] > 0
-    # The whole documents are cached by the commands that read them (not by the summary).
-    listed = answer(cohort, "list", "--format", "json")
+    # Checking a file computes every read view: the summary warmed the other cohort
+    # commands too, and their answers are the ones of a cold cache.
+    warm = {command: answer(cohort, *command) for command in COHORT_COMMANDS}
+    assert parsed == []
+    for command, answered in warm.items():
+        assert answered == cold(cohort, *command), command
+    parsed.clear()
+    # Whole documents are cached apart, by the commands that read them (not by the summary).
+    contacts = answer(cohort, "export", "contacts", "--format", "json")
     assert len(parsed) == len(list(cohort.glob("2*.yaml")))
     parsed.clear()
-    assert answer(cohort, "list", "--format", "json") == listed
+    assert answer(cohort, "export", "contacts", "--format", "json") == contacts
     assert parsed == []
-    assert listed == cold(cohort, "list", "--format", "json")
+    assert contacts == cold(cohort, "export", "contacts", "--format", "json")
 
 
 def test_an_edit_through_accomp_is_seen(cohort: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -243,3 +266,50 @@ def test_a_day_in_the_past_is_never_answered_from_a_later_day(
     earlier = answer(cohort, "validate", "--all", "--format", "json")
     assert earlier != later
     assert earlier == cold(cohort, "validate", "--all", "--format", "json")
+
+
+# Random edits, as counsellors make them: through accomp, and by hand in an editor.
+EDIT_KINDS = ("contact", "activity", "absence", "hand")
+
+
+def _edit(store: Path, kind: str, case: int, day: int) -> None:
+    path = sorted(store.glob("2*.yaml"))[case % 12]
+    date = (dt.date(2025, 9, 1) + dt.timedelta(days=day)).isoformat()
+    if kind == "hand":  # a realised hour more on the first done activity, saved by an editor
+        text = path.read_text()
+        edited = text.replace("hours: ", "hours: 1", 1)
+        path.write_text(edited)
+        return
+    command = {
+        "contact": ["contact", "log", path.stem, "--date", date, "--channel", "phone",
+                    "--minutes", "45"],
+        "activity": ["activity", "log", path.stem, "--date", date, "--hours", "3",
+                     "--kind", "training"],
+        "absence": ["absence", "add", path.stem, "--from", date, "--to", date,
+                    "--reason", "sick"],
+    }[kind]  # fmt: skip
+    invoke_cli(["--store", str(store), *command, "--no-commit"])  # refusals are edits too
+
+
+@hypothesis.settings(
+    max_examples=int(os.environ.get("ACCOMP_CACHE_EXAMPLES", "6")),
+    deadline=None,
+    suppress_health_check=[hypothesis.HealthCheck.function_scoped_fixture],
+)
+@hypothesis.given(
+    edits=st.lists(
+        st.tuples(st.sampled_from(EDIT_KINDS), st.integers(0, 11), st.integers(0, 400)),
+        min_size=1,
+        max_size=4,
+    )
+)
+def test_after_random_edits_every_cohort_command_answers_as_a_cold_run(
+    cohort: Path, edits: list[tuple[str, int, int]]
+) -> None:
+    for command in (SUMMARY, *COHORT_COMMANDS):
+        answer(cohort, *command)  # warm
+    for kind, case, day in edits:
+        _edit(cohort, kind, case, day)
+    warm = {command: answer(cohort, *command) for command in (SUMMARY, *COHORT_COMMANDS)}
+    for command, answered in warm.items():
+        assert answered == cold(cohort, *command), command

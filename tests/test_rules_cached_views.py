@@ -12,13 +12,18 @@ import datetime as dt
 import random
 from typing import Any
 
+import orjson
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from accomp.domain.checks import case_problems, stable_until
-from accomp.domain.hours import judged_in_period, judged_weeks, weekly_figures
+from accomp.domain.followup import next_contact, next_contact_of_view
+from accomp.domain.hours import figures_of_view, judged_in_period, judged_weeks, weekly_figures
+from accomp.domain.retention import last_activity
+from accomp.domain.rows import case_row, list_row
 from accomp.domain.settings import Settings
 from accomp.domain.summary import cohort_view, summarise
+from accomp.domain.views import read_views
 from accomp.store import yamlio
 from accomp.store.checking import default_settings
 from bench.generate import make_case
@@ -99,3 +104,25 @@ def test_the_end_of_the_maximum_duration_ends_the_promise() -> None:
     assert stable_until(case, SETTINGS, dt.date(2026, 12, 1)) == dt.date(
         2027, 1, 4
     )  # 2027-01-11 less a week
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.integers(0, 10**6), DAYS, DAYS, st.integers(0, 400))
+def test_every_read_view_through_the_cache_gives_the_answers_of_the_document(
+    seed: int, computed: dt.date, first: dt.date, length: int
+) -> None:
+    """The views go through JSON into the cache: the same figures, to the bit, come back."""
+    case = generated_case(seed)
+    views = orjson.loads(orjson.dumps(read_views(case, SETTINGS, computed)))
+    last = first + dt.timedelta(days=length)
+    assert figures_of_view(views["hours"], first, last, computed) == weekly_figures(
+        case, SETTINGS, first, last, computed
+    )
+    cadence = SETTINGS.programme(case["enrolment"]["programme"])["contact_cadence"]
+    for day in (first, computed, last):
+        assert next_contact_of_view(views["followup"], cadence, day) == next_contact(
+            case, cadence, day
+        )
+    assert views["followup"]["last_activity"] == last_activity(case)
+    assert views["row"] == case_row(case, SETTINGS)
+    assert list_row(views["row"])["status"] == ("exited" if case.get("exit") else "active")

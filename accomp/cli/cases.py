@@ -24,6 +24,7 @@ from accomp.cli.common import (
 )
 from accomp.domain.checks import birth_date_problem
 from accomp.domain.enrolment import EXTERNAL_ID_KINDS, NewCase, NotEligible, build_case
+from accomp.domain.rows import LIST_COLUMNS, list_row
 from accomp.errors import UsageError
 from accomp.render import Format, render_mapping, render_rows, to_json
 from accomp.resources import schema_choices
@@ -306,20 +307,6 @@ def _case_tables(case: dict[str, Any]) -> str:
     return "\n".join(parts)
 
 
-LIST_COLUMNS = [
-    "case_id",
-    "given_name",
-    "family_name",
-    "programme",
-    "modality",
-    "referent",
-    "start",
-    "planned_end",
-    "status",
-    "exit_date",
-]
-
-
 @app.command("list")
 def list_cases(
     ctx: typer.Context,
@@ -334,8 +321,8 @@ def list_cases(
         raise UsageError("--active and --exited exclude each other")
     store = open_store(ctx)
     rows = []
-    for case in valid_cases(store, strict=False):
-        row = list_row(case)
+    for case_row in valid_cases(store, strict=False, read="row", ordered=False):
+        row = list_row(case_row)
         if programme and row["programme"] != programme:
             continue
         if referent and row["referent"] != referent:
@@ -343,24 +330,8 @@ def list_cases(
         if (active and row["status"] != "active") or (exited and row["status"] != "exited"):
             continue
         rows.append(row)
+    rows.sort(key=lambda r: r["case_id"])
     typer.echo(render_rows(rows, LIST_COLUMNS, fmt), nl=False)
-
-
-def list_row(case: dict[str, Any]) -> dict[str, Any]:
-    """One row of `accomp list` for a case."""
-    enrolment, exit_ = case["enrolment"], case["exit"]
-    return {
-        "case_id": case["case_id"],
-        "given_name": case["identity"]["given_name"],
-        "family_name": case["identity"]["family_name"],
-        "programme": enrolment["programme"],
-        "modality": enrolment["modality"],
-        "referent": enrolment["referent"],
-        "start": enrolment["start"],
-        "planned_end": enrolment.get("planned_end"),
-        "status": "exited" if exit_ else "active",
-        "exit_date": exit_["date"] if exit_ else None,
-    }
 
 
 SEVERITIES = schema_choices("casefile", "diagnostic", "barriers", "[]", "severity")

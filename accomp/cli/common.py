@@ -16,7 +16,7 @@ from accomp.domain.dates import parse_date
 from accomp.errors import UsageError
 from accomp.render import Format
 from accomp.store.git import operation_in_progress
-from accomp.store.store import Store, find_store
+from accomp.store.store import Reading, Store, find_store
 from accomp.store.writing import Transaction
 
 TODAY_ENV = "ACCOMP_TODAY"  # YYYY-MM-DD: run as if today were that day (demos, tests)
@@ -233,18 +233,21 @@ def sub_app(help_text: str) -> typer.Typer:
     )
 
 
-def valid_cases(store: Store, strict: bool, view: bool = False) -> list[dict[str, Any]]:
-    """Every valid case of the store, through the cohort read path.
+def valid_cases(
+    store: Store, strict: bool, read: Reading = "document", ordered: bool = True
+) -> Iterator[dict[str, Any]]:
+    """Every valid case of the store, through the cohort read path, one at a time.
 
-    `view`: their cohort views (what the summary reads), not their whole documents.
+    `read`: their whole documents, or one of their read views (domain/views.py),
+    which is what cohort commands read. `ordered=False`: in no particular order,
+    holding one shard of the cache at a time (the caller sorts what it keeps).
     An invalid case file is never skipped silently: figures (`strict`) refuse to
     be computed without it; worklists name it on stderr and go on.
     """
-    cases = []
     skipped = 0
-    for record in store.iter_cases("view" if view else "document"):
+    for record in store.iter_cases(read, ordered):
         if record.document is not None:
-            cases.append(record.document)
+            yield record.document
             continue
         first = record.errors[0].render()
         if strict:
@@ -255,4 +258,3 @@ def valid_cases(store: Store, strict: bool, view: bool = False) -> list[dict[str
         typer.echo(
             f"accomp: {skipped} invalid case file(s) skipped; see `accomp validate`", err=True
         )
-    return cases

@@ -10,7 +10,7 @@ import typer
 from accomp.cli import app
 from accomp.cli.common import open_store, valid_cases
 from accomp.errors import UsageError
-from accomp.export import export_rows, xlsx_bytes
+from accomp.export import EXPORT_READS, export_rows, xlsx_bytes
 from accomp.render import Format, render_rows
 
 What = Literal["cases", "weeks", "contacts"]
@@ -37,9 +37,9 @@ def export(
     store = open_store(ctx)
     if fmt == "xlsx" and out is None:
         raise UsageError("--format xlsx needs --out FILE")
-    cases = valid_cases(store, strict=True)
+    cases = valid_cases(store, strict=True, read=EXPORT_READS[what], ordered=False)
     key = store.pseudonym_key() if pseudonymise else None
-    rows, columns = export_rows(what, cases, store.settings, store.today, key)
+    rows, columns = export_rows(what, cases, store.today, key)
     if fmt == "xlsx":
         data = xlsx_bytes(rows, columns, what)
     else:

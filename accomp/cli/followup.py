@@ -26,7 +26,7 @@ from accomp.domain.dates import parse_iso_week
 from accomp.domain.followup import (
     activity_refusal,
     allowance_cap_check,
-    next_contact,
+    next_contact_of_view,
     target_change_refusal,
 )
 from accomp.domain.hours import ZERO_TARGET_REASONS, action_hours_on, contract_window, week_target
@@ -128,11 +128,11 @@ def contact_due(
     day = date_option("--on", on) or store.today
     settings = store.settings
     rows = []
-    for case in valid_cases(store, strict=False):
-        if referent and case["enrolment"]["referent"] != referent:
+    for view in valid_cases(store, strict=False, read="followup", ordered=False):
+        if referent and view["referent"] != referent:
             continue
-        programme = settings.programme(case["enrolment"]["programme"]) or {}
-        due = next_contact(case, programme.get("contact_cadence") or [], day)
+        programme = settings.programme(view["programme"]) or {}
+        due = next_contact_of_view(view, programme.get("contact_cadence") or [], day)
         if due is not None and due.days_overdue >= 0:
             rows.append(due.__dict__)
     rows.sort(key=lambda r: (r["due"], r["case_id"]))

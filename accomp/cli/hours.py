@@ -9,7 +9,15 @@ import typer
 from accomp.cli import app
 from accomp.cli.common import FORMAT_OPTION, date_option, open_store, sub_app, valid_cases
 from accomp.domain.dates import parse_iso_week
-from accomp.domain.hours import WEEK_KEYS, WeekFigures, band, is_past_short, totals, weekly_figures
+from accomp.domain.hours import (
+    WEEK_KEYS,
+    WeekFigures,
+    band,
+    figures_of_view,
+    hours_view,
+    is_past_short,
+    totals,
+)
 from accomp.errors import EXIT_CHECK_FAILED, UsageError
 from accomp.render import Format, render_rows
 
@@ -46,14 +54,16 @@ def hours_check(
     day = date_option("--on", on) or store.today
     first, last = _period(week, from_, to, day)
     if case_ids:
-        cases = [store.read_case(store.resolve_id(typed)) for typed in case_ids]
+        ids = [store.resolve_id(typed) for typed in case_ids]
+        views = (hours_view(store.read_case(case_id), store.settings) for case_id in ids)
     else:
-        cases = valid_cases(store, strict=False)
-    rows: list[WeekFigures] = []
-    for case in sorted(cases, key=lambda c: c["case_id"]):
-        if referent and case["enrolment"]["referent"] != referent:
+        views = valid_cases(store, strict=False, read="hours", ordered=False)
+    by_case: list[tuple[str, list[WeekFigures]]] = []
+    for view in views:
+        if referent and view["referent"] != referent:
             continue
-        rows += weekly_figures(case, store.settings, first, last, day)
+        by_case.append((view["case_id"], figures_of_view(view, first, last, day)))
+    rows = [row for _, case_rows in sorted(by_case, key=lambda item: item[0]) for row in case_rows]
     typer.echo(_render(rows, fmt), nl=False)
     if fail_on_short and any(is_past_short(row, day) for row in rows):
         raise typer.Exit(EXIT_CHECK_FAILED)

@@ -38,13 +38,13 @@ def retention(ctx: typer.Context, months: int = MONTHS_OPTION, fmt: Format = FOR
     store = open_store(ctx)
     rows = [
         {
-            "case_id": case["case_id"],
-            "referent": case["enrolment"]["referent"],
-            "programme": case["enrolment"]["programme"],
-            "last_contact_or_exit": last_activity(case),
+            "case_id": view["case_id"],
+            "referent": view["referent"],
+            "programme": view["programme"],
+            "last_contact_or_exit": view["last_activity"],
         }
-        for case in valid_cases(store, strict=False)
-        if not case.get("anonymised") and past_retention(case, store.today, months)
+        for view in valid_cases(store, strict=False, read="followup", ordered=False)
+        if not view["anonymised"] and past_retention(view["last_activity"], store.today, months)
     ]
     rows.sort(key=lambda r: (r["last_contact_or_exit"], r["case_id"]))
     columns = ["case_id", "referent", "programme", "last_contact_or_exit"]
@@ -73,7 +73,7 @@ def anonymise(
         case = edit.before
         if case.get("anonymised"):
             raise UsageError(f"case {edit.case_id} was anonymised on {case['anonymised']['date']}")
-        if not force and not past_retention(case, edit.store.today, months):
+        if not force and not past_retention(last_activity(case), edit.store.today, months):
             raise UsageError(
                 f"case {edit.case_id} is inside the {months}-month retention period "
                 f"(last contact or exit {last_activity(case)}); use --force to anonymise it anyway"

@@ -51,7 +51,7 @@ def summary(
     store = open_store(ctx)
     first, last = _period(from_, to, year, store.today)
     cases = []
-    for case in valid_cases(store, strict=True, view=True):
+    for case in valid_cases(store, strict=True, read="cohort"):
         enrolment = case["enrolment"]
         if programme and enrolment["programme"] != programme:
             continue

@@ -7,6 +7,7 @@ refused, or None when it is allowed; the commands turn reasons into errors.
 from __future__ import annotations
 
 import datetime as dt
+from bisect import bisect_right
 from dataclasses import dataclass
 from typing import Any
 
@@ -125,36 +126,70 @@ def cadence_days(cadence: list[dict[str, Any]], start: dt.date, day: dt.date) ->
     return None
 
 
+def followup_view(case: dict[str, Any]) -> dict[str, Any]:
+    """What the worklist (`contact due`) and the retention list read of a case: small plain
+    data, independent of the day, kept in the cohort cache.
+
+    `contacts` are the contacts' days (ISO, sorted); `absences` the justified
+    absences as [from, to, reason], sorted; `last_activity` the last contact, or
+    the exit, or the start (see retention.last_activity).
+    """
+    from accomp.domain.retention import last_activity
+
+    start, end = contract_window(case)
+    enrolment = case["enrolment"]
+    return {
+        "case_id": case["case_id"],
+        "referent": enrolment["referent"],
+        "programme": enrolment["programme"],
+        "start": start.isoformat(),
+        "end": end.isoformat() if end else None,
+        "exited": bool(case.get("exit")),
+        "contacts": sorted(c["date"] for c in case["contacts"]),
+        "absences": sorted([a["from"], a["to"], a["reason"]] for a in case["absences"]),
+        "anonymised": bool(case.get("anonymised")),
+        "last_activity": last_activity(case),
+    }
+
+
 def next_contact(
     case: dict[str, Any], cadence: list[dict[str, Any]], on: dt.date
 ) -> ContactDue | None:
     """When the next contact is due for an active case (None: no cadence, or not active on `on`)."""
-    start, end = contract_window(case)
-    if on < start or (case.get("exit") and end is not None and end < on):
+    return next_contact_of_view(followup_view(case), cadence, on)
+
+
+def next_contact_of_view(
+    view: dict[str, Any], cadence: list[dict[str, Any]], on: dt.date
+) -> ContactDue | None:
+    """next_contact from a case's followup_view (what the cohort cache keeps)."""
+    start = dt.date.fromisoformat(view["start"])
+    end = view["end"]
+    if on < start or (view["exited"] and end is not None and end < on.isoformat()):
         return None
-    past = [c["date"] for c in case["contacts"] if c["date"] <= on.isoformat()]
-    last = max(past) if past else None
+    contacts = view["contacts"]
+    before = bisect_right(contacts, on.isoformat())
+    last = contacts[before - 1] if before else None
     since = dt.date.fromisoformat(last) if last else start
     every = cadence_days(cadence, start, since)
     if every is None:
         return None
     due = since + dt.timedelta(days=every)
     return ContactDue(
-        case_id=case["case_id"],
-        referent=case["enrolment"]["referent"],
-        programme=case["enrolment"]["programme"],
+        case_id=view["case_id"],
+        referent=view["referent"],
+        programme=view["programme"],
         last_contact=last,
         due=due.isoformat(),
         every_days=every,
         days_overdue=(on - due).days,
-        absent=absence_on(case, on),
+        absent=_absence_on(view["absences"], on),
     )
 
 
-def absence_on(case: dict[str, Any], day: dt.date) -> str | None:
-    """The justified absence covering `day`, as "reason until last day", or None."""
+def _absence_on(absences: list[list[str]], day: dt.date) -> str | None:
     iso = day.isoformat()
-    for absence in sorted(case["absences"], key=lambda a: a["from"]):
-        if absence["from"] <= iso <= absence["to"]:
-            return f"{absence['reason']} until {absence['to']}"
+    for first, last, reason in absences:  # sorted by first day
+        if first <= iso <= last:
+            return f"{reason} until {last}"
     return None

@@ -79,7 +79,7 @@ def contract_window(case: dict[str, Any]) -> tuple[dt.date, dt.date | None]:
 
 def target_on(case: dict[str, Any], day: dt.date) -> float:
     """The weekly target in force on `day`: the contract's, then the last change from that day."""
-    return TargetCalendar(case).target_on(day)
+    return TargetCalendar.of(case).target_on(day)
 
 
 def _inside(day: dt.date, start: dt.date, end: dt.date | None) -> bool:
@@ -94,17 +94,44 @@ def _working_days(monday: dt.date) -> Iterator[dt.date]:
 class TargetCalendar:
     """A case's contract window, target changes and absences, read once for many weeks."""
 
-    def __init__(self, case: dict[str, Any]) -> None:
-        self.start, self.end = contract_window(case)
-        self.base = float(case["enrolment"]["weekly_target_hours"])
-        self.changes = sorted(
-            (dt.date.fromisoformat(c["from"]), float(c["hours"]))
-            for c in case.get("target_changes", [])
+    def __init__(
+        self,
+        start: dt.date,
+        end: dt.date | None,
+        base: float,
+        changes: list[tuple[dt.date, float]],
+        absences: list[tuple[dt.date, dt.date]],
+    ) -> None:
+        self.start, self.end, self.base = start, end, base
+        self.changes = sorted(changes)
+        self.absences = absences
+
+    @classmethod
+    def of(cls, case: dict[str, Any]) -> TargetCalendar:
+        start, end = contract_window(case)
+        return cls(
+            start,
+            end,
+            float(case["enrolment"]["weekly_target_hours"]),
+            [
+                (dt.date.fromisoformat(c["from"]), float(c["hours"]))
+                for c in case.get("target_changes", [])
+            ],
+            [
+                (dt.date.fromisoformat(a["from"]), dt.date.fromisoformat(a["to"]))
+                for a in case.get("absences", [])
+            ],
         )
-        self.absences = [
-            (dt.date.fromisoformat(a["from"]), dt.date.fromisoformat(a["to"]))
-            for a in case.get("absences", [])
-        ]
+
+    @classmethod
+    def of_view(cls, view: dict[str, Any]) -> TargetCalendar:
+        return cls(
+            dt.date.fromisoformat(view["start"]),
+            _day(view["end"]),
+            view["base"],
+            [(dt.date.fromisoformat(day), hours) for day, hours in view["changes"]],
+            [(dt.date.fromisoformat(a), dt.date.fromisoformat(b)) for a, b in view["absences"]],
+        )
 
     def target_on(self, day: dt.date) -> float:
         target = self.base
@@ -134,7 +161,7 @@ class TargetCalendar:
 
 def week_target(case: dict[str, Any], monday: dt.date) -> float:
     """The target of the week starting `monday` (see the module's rules)."""
-    return TargetCalendar(case).week_target(monday)
+    return TargetCalendar.of(case).week_target(monday)
 
 
 def counting_kinds(settings: Settings) -> frozenset[str]:
@@ -194,9 +221,14 @@ def week_planned(
 ) -> float:
     """Planned hours of the week: active actions of counting kinds, inside the contract."""
     actions = active_actions(case, kinds) if actions is None else actions
+    return _planned_in_window(actions, monday, *contract_window(case))
+
+
+def _planned_in_window(
+    actions: list[PlannedAction], monday: dt.date, start: dt.date, end: dt.date | None
+) -> float:
     if not actions:
         return 0.0
-    start, end = contract_window(case)
     low = max(monday, start)
     high = monday + dt.timedelta(days=6) if end is None else min(monday + dt.timedelta(days=6), end)
     total = 0.0
@@ -243,7 +275,10 @@ def status_of(target: float, planned: float, realised: float, upcoming: bool) ->
 
 def contract_weeks(case: dict[str, Any], first: dt.date, last: dt.date) -> list[dt.date]:
     """Mondays of the ISO weeks that overlap both the contract and the days first..last."""
-    start, end = contract_window(case)
+    return _mondays(*contract_window(case), first, last)
+
+
+def _mondays(start: dt.date, end: dt.date | None, first: dt.date, last: dt.date) -> list[dt.date]:
     low = max(start, first)
     high = last if end is None else min(end, last)
     if high < low:
@@ -256,6 +291,66 @@ def contract_weeks(case: dict[str, Any], first: dt.date, last: dt.date) -> list[
     return mondays
 
 
+def hours_view(case: dict[str, Any], settings: Settings) -> dict[str, Any]:
+    """What the weekly hours check reads of a case, as small plain data (cached per file).
+
+    It does not depend on the day: the contract window, the weekly target with
+    its changes and absences, the actions that plan hours (per working day or
+    one-off), and the realised hours of each week that has any (`weeks`: their
+    Mondays as ordinals, sorted; `realised`: their hours, summed in the order
+    realised_by_week sums them, so that the cached figures are the same bits).
+    """
+    kinds = counting_kinds(settings)
+    enrolment = case["enrolment"]
+    programme = settings.programme(enrolment["programme"]) or {}
+    contacts_count = bool(programme.get("contacts_count_as_activity", True))
+    start, end = contract_window(case)
+    realised = realised_by_week(case, kinds, contacts_count)
+    mondays = sorted(realised)
+    return {
+        "case_id": case["case_id"],
+        "referent": enrolment["referent"],
+        "programme": enrolment["programme"],
+        "start": start.isoformat(),
+        "end": end.isoformat() if end else None,
+        "base": float(enrolment["weekly_target_hours"]),
+        "changes": sorted([c["from"], float(c["hours"])] for c in case.get("target_changes", [])),
+        "absences": [[a["from"], a["to"]] for a in case.get("absences", [])],
+        "actions": [
+            [a.start.isoformat(), a.end.isoformat() if a.end else None, a.per_day, a.one_off]
+            for a in active_actions(case, kinds)
+        ],
+        "weeks": [monday.toordinal() for monday in mondays],
+        "realised": [realised[monday] for monday in mondays],
+    }
+
+
+class HoursOfCase:
+    """A case's hours view, read once for many weeks: target, planned and realised per week."""
+
+    def __init__(self, view: dict[str, Any]) -> None:
+        self.case_id: str = view["case_id"]
+        self.calendar = TargetCalendar.of_view(view)
+        self.actions = [
+            PlannedAction(dt.date.fromisoformat(start), _day(end), per_day, one_off)
+            for start, end, per_day, one_off in view["actions"]
+        ]
+        self.realised = dict(zip(view["weeks"], view["realised"], strict=True))
+
+    def weeks(self, first: dt.date, last: dt.date) -> list[dt.date]:
+        """Mondays of the weeks that overlap both the contract and first..last."""
+        return _mondays(self.calendar.start, self.calendar.end, first, last)
+
+    def target(self, monday: dt.date) -> float:
+        return self.calendar.week_target(monday)
+
+    def planned(self, monday: dt.date) -> float:
+        return _planned_in_window(self.actions, monday, self.calendar.start, self.calendar.end)
+
+    def realised_in(self, monday: dt.date) -> float:
+        return self.realised.get(monday.toordinal(), 0.0)
+
+
 def weekly_figures(
     case: dict[str, Any],
     settings: Settings,
@@ -264,20 +359,24 @@ def weekly_figures(
     on: dt.date,
 ) -> list[WeekFigures]:
     """The hours check of one case for the weeks that overlap first..last and the contract."""
-    kinds = counting_kinds(settings)
-    programme = settings.programme(case["enrolment"]["programme"]) or {}
-    contacts_count = bool(programme.get("contacts_count_as_activity", True))
+    return figures_of_view(hours_view(case, settings), first, last, on)
+
+
+def figures_of_view(
+    view: dict[str, Any], first: dt.date, last: dt.date, on: dt.date
+) -> list[WeekFigures]:
+    """weekly_figures from a case's hours view (what the cohort cache keeps)."""
+    hours = HoursOfCase(view)
     rows = []
-    realised_weeks = realised_by_week(case, kinds, contacts_count)
-    calendar = TargetCalendar(case)
-    actions = active_actions(case, kinds)
-    for monday in contract_weeks(case, first, last):
-        target = calendar.week_target(monday)
-        planned = week_planned(case, monday, kinds, actions)
-        realised = realised_weeks.get(monday, 0.0)
+    for monday in hours.weeks(first, last):
+        target, planned, realised = (
+            hours.target(monday),
+            hours.planned(monday),
+            hours.realised_in(monday),
+        )
         rows.append(
             WeekFigures(
-                case_id=case["case_id"],
+                case_id=hours.case_id,
                 week=iso_week_label(monday),
                 target_hours=round(target, 2),
                 planned_hours=round(planned, 2),
@@ -320,20 +419,17 @@ def judged_weeks(case: dict[str, Any], settings: Settings, on: dt.date) -> dict[
     or None when there are none to judge (the contract has ended, or they are
     exempt).
     """
-    kinds = counting_kinds(settings)
-    programme = settings.programme(case["enrolment"]["programme"]) or {}
-    contacts_count = bool(programme.get("contacts_count_as_activity", True))
-    realised_weeks = realised_by_week(case, kinds, contacts_count)
-    calendar = TargetCalendar(case)
+    hours = HoursOfCase(hours_view(case, settings))
+    calendar = hours.calendar
     first_monday = calendar.start - dt.timedelta(days=calendar.start.weekday())
     weeks: list[int] = []
     realised_hours: list[float] = []
     met_before = [0]
-    for monday in contract_weeks(case, calendar.start, on):
+    for monday in hours.weeks(calendar.start, on):
         target = calendar.week_target(monday)
         if target == 0:
             continue  # exempt: never judged
-        realised = realised_weeks.get(monday, 0.0)
+        realised = hours.realised_in(monday)
         met = status_of(target, 0.0, realised, upcoming=False) == "met"
         weeks.append((monday - first_monday).days // 7)
         realised_hours.append(round(realised, 2))

@@ -28,9 +28,10 @@ def last_activity(case: dict[str, Any]) -> str:
     return max(days, default=case["enrolment"]["start"])
 
 
-def past_retention(case: dict[str, Any], today: dt.date, months: int) -> bool:
-    """Whether the case's last contact or exit is older than `months` before today."""
-    return add_months(dt.date.fromisoformat(last_activity(case)), months) < today
+def past_retention(last_activity_day: str, today: dt.date, months: int) -> bool:
+    """Whether a case whose last contact or exit was on `last_activity_day` (ISO) is past
+    the retention period of `months` on `today`."""
+    return add_months(dt.date.fromisoformat(last_activity_day), months) < today
 
 
 def anonymised(case: dict[str, Any], today: dt.date) -> dict[str, Any]:

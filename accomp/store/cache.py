@@ -9,11 +9,12 @@ and each read only by the commands that need it:
   the day they were computed to the day `checks.stable_until` gives (a future
   date in the case, the end of the programme's maximum duration). The first
   command of a new day does not re-read the store. `validate` reads only these.
-* `views-NN.json`: the cohort view of a valid file (summary.cohort_view: what
-  the summary and the FSE+ indicators read, pre-aggregated), computed on the
-  same day as its checks.
-* `documents-NN.json`: the plain document, for the commands that need all of it
-  (lists, worklists, exports).
+* `<view>-NN.json`, one kind per read view of domain/views.py (`cohort`,
+  `hours`, `followup`, `row`): the view of a valid file, computed on the same
+  day as its checks. All views are computed when a file is checked, so that
+  any cohort command warms the cache for every other.
+* `documents-NN.json`: the plain document, for the few commands that need all
+  of it (an export of every contact, the importer's matching of people).
 
 An entry is used only when **the content hash of the file** is the one it was
 made from. Reading and hashing 10,000 files costs about 0.3 s, so, as git does,
@@ -39,7 +40,7 @@ import orjson
 
 from accomp.store import files
 
-CACHE_FORMAT = 4
+CACHE_FORMAT = 5
 SETTLED_SECONDS = 2
 SHARDS = 64
 
@@ -65,8 +66,9 @@ def content_hash(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-# A file's checks: [computed on, holds until (ISO days), problems, cohort view or None].
-# The checks shards keep the first three and whether there is a view; the view lives apart.
+# A file's checks: [computed on, holds until (ISO days), problems, views or None], the views
+# keyed by kind. The checks shards keep the first three and whether there are views; each
+# kind of view lives in its own shards.
 Checks = list[Any]
 
 
@@ -155,7 +157,7 @@ class CohortCache:
         return {}
 
     def settled(
-        self, name: str, signature: list[int], today: str, view: bool
+        self, name: str, signature: list[int], today: str
     ) -> tuple[str, Checks | None] | None:
         """For a file whose stat signature is the one recorded with its entry: its content
         hash, and its checks as `checks` gives them (None if they do not hold on `today`).
@@ -168,7 +170,7 @@ class CohortCache:
             and entry[2] == signature
             and isinstance(entry[0], str)
         ):
-            return entry[0], self._checks(index, name, entry, entry[0], today, view)
+            return entry[0], self._checks(entry, entry[0], today)
         return None
 
     def sign(self, name: str, digest: str, signature: list[int]) -> None:
@@ -184,21 +186,17 @@ class CohortCache:
             entry[2] = signature
             self._dirty.add(("checks", index))
 
-    def checks(self, name: str, digest: str, today: str, view: bool) -> Checks | None:
+    def checks(self, name: str, digest: str, today: str) -> Checks | None:
         """The checks cached for this file content, if they hold on `today` (ISO).
 
-        With `view`, a file that has a cohort view is a hit only if its view is
-        cached too; without, the view is not read (it is None in the answer).
+        Their last item says whether the file has views (True), not the views:
+        `view` reads one kind of them.
         """
-        index = shard_of(name)
-        return self._checks(
-            index, name, self._shard("checks", index).get(name), digest, today, view
-        )
+        return self._checks(self._shard("checks", shard_of(name)).get(name), digest, today)
 
-    def _checks(
-        self, index: int, name: str, entry: Any, digest: str, today: str, view: bool
-    ) -> Checks | None:
-        if not (
+    @staticmethod
+    def _checks(entry: Any, digest: str, today: str) -> Checks | None:
+        if (
             isinstance(entry, list)
             and len(entry) == 3
             and entry[0] == digest
@@ -206,11 +204,12 @@ class CohortCache:
             and len(entry[1]) == 4
             and entry[1][0] <= today <= entry[1][1]
         ):
-            return None
-        computed_on, until, problems, has_view = entry[1]
-        if not (view and has_view):
-            return [computed_on, until, problems, None]
-        cached = self._shard("views", index).get(name)
+            return list(entry[1])
+        return None
+
+    def view(self, kind: str, name: str, digest: str, computed_on: str) -> dict[str, Any] | None:
+        """The view of this kind cached for this file content and day of checking, or None."""
+        cached = self._shard(kind, shard_of(name)).get(name)
         if (
             isinstance(cached, list)
             and len(cached) == 3
@@ -218,8 +217,14 @@ class CohortCache:
             and cached[1] == computed_on
             and isinstance(cached[2], dict)
         ):
-            return [computed_on, until, problems, cached[2]]
+            return cached[2]
         return None
+
+    def release(self, kind: str, index: int) -> None:
+        """Forget a shard read so far (it is read again if asked for), unless it must be saved:
+        a command that streams the store holds one shard of views at a time."""
+        if (kind, index) not in self._dirty:
+            self._shards.pop((kind, index), None)
 
     def document(self, name: str, digest: str) -> dict[str, Any] | None:
         """The plain document cached for this file content, or None."""
@@ -238,16 +243,16 @@ class CohortCache:
     ) -> None:
         """Remember what checking this file content gave (and its stat signature if settled)."""
         index = shard_of(name)
-        computed_on, until, problems, view = checks
+        computed_on, until, problems, views = checks
         self._shard("checks", index)[name] = [
             digest,
-            [computed_on, until, problems, view is not None],
+            [computed_on, until, problems, views is not None],
             signature,
         ]
         self._dirty.add(("checks", index))
-        if view is not None:
-            self._shard("views", index)[name] = [digest, computed_on, view]
-            self._dirty.add(("views", index))
+        for kind, view in (views or {}).items():
+            self._shard(kind, index)[name] = [digest, computed_on, view]
+            self._dirty.add((kind, index))
         if document is not None:
             self._shard("documents", index)[name] = [digest, document]
             self._dirty.add(("documents", index))

@@ -164,8 +164,8 @@ def check_bytes(path: Path, data: bytes, settings: Settings, today: dt.date) -> 
 
 
 def record_checks(record: CaseRecord, settings: Settings, today: dt.date) -> cache.Checks:
-    """A checked record as the cache keeps it: the days it holds, its problems, its cohort view."""
-    from accomp.domain.summary import cohort_view
+    """A checked record as the cache keeps it: the days it holds, its problems, its read views."""
+    from accomp.domain.views import read_views
 
     problems = [
         [
@@ -182,8 +182,8 @@ def record_checks(record: CaseRecord, settings: Settings, today: dt.date) -> cac
     if document is None:  # unreadable or not schema-valid: nothing here depends on the day
         return [today.isoformat(), dt.date.max.isoformat(), problems, None]
     until = stable_until(document, settings, today)
-    view = cohort_view(document, settings, today) if record.valid else None
-    return [today.isoformat(), until.isoformat(), problems, view]
+    views = read_views(document, settings, today) if record.valid else None
+    return [today.isoformat(), until.isoformat(), problems, views]
 
 
 def has_errors(checks: cache.Checks) -> bool:

@@ -259,13 +259,20 @@ def last_change(repo: Path, revision: str, relative: str) -> tuple[str, str] | N
     return author, date
 
 
+def changed_files(repo: Path, where: Sequence[Path]) -> list[Path]:
+    """The files under `where` (files or folders) that differ from the last commit: changed,
+    staged, deleted or new. One `git status`, renames seen as a removal and an addition."""
+    relative = [str(p.resolve().relative_to(repo)) or "." for p in where]
+    args = ["status", "--porcelain", "-z", "--no-renames", "--untracked-files=all", "--"]
+    result = _run([*args, *relative], repo)
+    if result.returncode != 0:
+        raise StoreError(f"git status failed: {result.stderr.strip()}")
+    return [repo / entry[3:] for entry in result.stdout.split("\0") if len(entry) > 3]
+
+
 def changed_paths(repo: Path, paths: Sequence[Path]) -> list[Path]:
     """Which of `paths` differ from the last commit (changed, staged or new), in their order."""
     if not paths:
         return []
-    relative = [str(p.resolve().relative_to(repo)) for p in paths]
-    result = _run(["status", "--porcelain", "-z", "--untracked-files=all", "--", *relative], repo)
-    if result.returncode != 0:
-        raise StoreError(f"git status failed: {result.stderr.strip()}")
-    dirty = {entry[3:] for entry in result.stdout.split("\0") if len(entry) > 3}
-    return [path for path, rel in zip(paths, relative, strict=True) if rel in dirty]
+    dirty = {str(p) for p in changed_files(repo, paths)}
+    return [path for path in paths if str(repo / path.resolve().relative_to(repo)) in dirty]

@@ -43,8 +43,8 @@ def run(ancestor: Path, ours: Path, theirs: Path, pathname: str, today: dt.date)
     target = Path.cwd() / pathname
     if not is_structured(target.name):
         return _merge_lines(ancestor, ours, theirs, pathname)
-    texts = [path.read_bytes().decode("utf-8") for path in (ancestor, ours, theirs)]
     try:
+        texts = [yamlio.decode(path.read_bytes()) for path in (ancestor, ours, theirs)]
         documents = [yamlio.load_fast(text) if text.strip() else None for text in texts]
     except yamlio.YamlError:
         return _merge_lines(ancestor, ours, theirs, pathname)  # not data: a line merge says where

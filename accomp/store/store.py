@@ -23,6 +23,7 @@ from typing import Any, Literal
 from accomp.domain.ids import CASE_ID, new_case_id, normalise_case_id
 from accomp.domain.problems import Problem
 from accomp.domain.settings import Settings
+from accomp.domain.views import read_views
 from accomp.errors import CaseNotFound, InvalidDocument, StoreError, UsageError
 from accomp.store import cache, files, git, journal, yamlio
 from accomp.store.checking import (
@@ -40,7 +41,9 @@ from accomp.store.checking import (
 from accomp.store.writing import Batch, Transaction
 
 SETTINGS_FILE = "accomp.yaml"
-Reading = Literal["document", "view", "problems"]
+# What a valid record of the cohort read path carries: its whole document, one of its read
+# views (domain/views.py), or nothing.
+Reading = Literal["document", "problems", "cohort", "hours", "followup", "row"]
 DERIVED_DIR = ".accomp"  # git-ignored: locks, caches, the pseudonymisation key
 DEFAULT_STORE = "casefiles"
 STORE_ENV = "ACCOMP_STORE"
@@ -171,14 +174,19 @@ class Store:
             raise StoreError(f"{display_path(path)}: {files.why_unreadable(exc)}") from None
         return check_bytes(path, data, self.settings, self.today)
 
-    def iter_cases(self, read: Reading = "document") -> Iterator[CaseRecord]:
-        """The cohort read path: every case file, checked, in case-id order.
+    def iter_cases(self, read: Reading = "document", ordered: bool = True) -> Iterator[CaseRecord]:
+        """The cohort read path: every case file, checked.
 
         Every command that reads the whole store goes through here. `read` says
-        what a valid record carries: its whole plain `document`, its cohort
-        `view` (summary.cohort_view), or nothing (`problems` only). A file is
-        parsed and validated only when its content is not in the cohort cache
-        (store/cache.py); many such files are parsed on all the cores.
+        what a valid record carries: its whole plain `document`, one of its read
+        views (domain/views.py: `cohort`, `hours`, `followup`, `row`), or nothing
+        (`problems` only). A file is parsed and validated only when its content is
+        not in the cohort cache (store/cache.py); many such files are parsed on all
+        the cores, and checking one file computes all its views.
+
+        Records come in case-id order; with `ordered=False` (for views), in the
+        order of the cache's shards, holding one shard of views in memory at a
+        time: the caller sorts what it keeps.
         """
         # Names and string paths in this loop: it runs once per case file, and Path
         # operations cost about a tenth of a warm 10,000-case summary.
@@ -188,7 +196,9 @@ class Store:
         key = {"code": cache.code_fingerprint(), "settings": self.settings.fingerprint()}
         cohort = cache.CohortCache(self.root / DERIVED_DIR / "cache", key)
         today = self.today.isoformat()
-        found: dict[str, tuple[cache.Checks, dict[str, Any] | None]] = {}
+        # name -> (content hash, checks, document): the checks carry the views of the
+        # files parsed now, True for files whose views are in the cache.
+        found: dict[str, tuple[str, cache.Checks, dict[str, Any] | None]] = {}
         misses: list[str] = []
         signatures: dict[str, list[int] | None] = {}
         settled_before = time.time_ns() - cache.SETTLED_SECONDS * 1_000_000_000
@@ -199,7 +209,7 @@ class Store:
                 # in between, the next run sees another signature and hashes it again.
                 stat = os.lstat(where)  # a symbolic link is not followed (files.read_regular)
                 signature = [stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino]
-                settled = cohort.settled(name, signature, today, view=read == "view")
+                settled = cohort.settled(name, signature, today)
                 if settled is not None:
                     signatures[name] = signature
                     digest, checks = settled
@@ -208,7 +218,7 @@ class Store:
                     if max(stat.st_mtime_ns, stat.st_ctime_ns) < settled_before:
                         signatures[name] = signature
                         cohort.sign(name, digest, signature)
-                    checks = cohort.checks(name, digest, today, view=read == "view")
+                    checks = cohort.checks(name, digest, today)
             except OSError:
                 misses.append(name)  # checking it reports why it cannot be read
                 continue
@@ -220,7 +230,7 @@ class Store:
             if checks is None:
                 misses.append(name)
             else:
-                found[name] = (checks, document)
+                found[name] = (digest, checks, document)
         # The documents of the files parsed now are kept (and cached) only when asked for:
         # a cold summary of 10,000 cases would otherwise hold them all in memory.
         parsed = check_many(
@@ -230,17 +240,39 @@ class Store:
             documents=read == "document",
         )
         for name, digest, checks, document in parsed:
-            found[name] = (checks, document)
+            found[name] = (digest, checks, document)
             if digest:
                 cohort.put(name, digest, checks, document, signatures.get(name))
         cohort.forget_missing(set(names))
         cohort.save()
-        for name, path in named:
-            checks, document = found[name]
+        if read in ("document", "problems"):
+            for name, path in named:
+                _, checks, document = found[name]
+                record = record_from_checks(path, checks)
+                if record.valid and read == "document":
+                    record.document = document
+                yield record
+            return
+        order = named if ordered else sorted(named, key=lambda n: (cache.shard_of(n[0]), n[0]))
+        for position, (name, path) in enumerate(order):
+            digest, checks, _ = found[name]
             record = record_from_checks(path, checks)
-            if record.valid and read != "problems":
-                record.document = document if read == "document" else checks[3]
+            if record.valid:
+                views = checks[3]
+                view = views[read] if isinstance(views, dict) else None
+                if view is None:
+                    view = cohort.view(read, name, digest, checks[0])
+                if view is None:  # a view missing from the cache: the file is checked again
+                    record = self.check_file(path)
+                    if record.document is not None:
+                        view = read_views(record.document, self.settings, self.today)[read]
+                record.document = view
             yield record
+            shard = cache.shard_of(name)
+            if not ordered and (
+                position + 1 == len(order) or cache.shard_of(order[position + 1][0]) != shard
+            ):
+                cohort.release(read, shard)
 
     def check_paths(self, paths: list[Path]) -> Iterator[CaseRecord]:
         """Check the named files (case files, or the settings file) one by one."""

@@ -263,7 +263,7 @@ def _merge(
         # parsed (on all the cores) and their views cached, the others answer from the
         # cache, so the next summary is warm.
         wanted = set(received)
-        for record in store.iter_cases("view"):
+        for record in store.iter_cases("problems"):
             if record.case_id in wanted:
                 report.invalid += [p.render() for p in record.errors]
     return True
@@ -285,17 +285,12 @@ def commit_hand_edits(store: Store, author: str | None) -> list[str]:
     repo = store.repo
     if repo is None:
         return []
-    code, out, _ = _git(repo, "status", "--porcelain", "-z", "--untracked-files=all", "--", ".")
-    if code != 0:
-        return []
-    paths = []
-    for entry in out.split("\0"):
-        if len(entry) > 3:
-            path = repo / entry[3:]
-            if path.parent.resolve() == store.root.resolve() and (
-                path.name == SETTINGS_FILE or CASE_ID.match(path.stem)
-            ):
-                paths.append(path)
+    root = store.root.resolve()
+    paths = [
+        path
+        for path in git.changed_files(repo, [root])
+        if path.parent == root and merge_driver.is_structured(path.name)
+    ]
     for path in paths:
         if path.exists():
             record = next(store.check_paths([path]))

@@ -1,0 +1,41 @@
+"""The read views: what each cohort command reads of a case, as small plain data.
+
+A command over the whole store reads one view per case, never the whole
+document, so that its time and memory do not grow with the length of the
+cases' histories. The views of a case file are computed together when the file
+is checked, and kept in the cohort cache (store/cache.py) with its checks:
+
+* `cohort`: what the summary and the FSE+ indicators read (summary.cohort_view),
+  computed on a day and valid while the checks hold;
+* `hours`: what the weekly hours check reads (hours.hours_view);
+* `followup`: what the worklist and the retention list read (followup.followup_view);
+* `row`: the flat row of `list` and `export cases` (rows.case_row).
+
+Each view has one rule over it, and the same rule over a single document goes
+through the view too (e.g. hours.weekly_figures), so the cached and uncached
+answers cannot differ.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Literal
+
+from accomp.domain.followup import followup_view
+from accomp.domain.hours import hours_view
+from accomp.domain.rows import case_row
+from accomp.domain.settings import Settings
+from accomp.domain.summary import cohort_view
+
+ViewKind = Literal["cohort", "hours", "followup", "row"]
+VIEW_KINDS: tuple[ViewKind, ...] = ("cohort", "hours", "followup", "row")
+
+
+def read_views(case: dict[str, Any], settings: Settings, on: dt.date) -> dict[str, Any]:
+    """Every view of a valid case document, computed on day `on`."""
+    return {
+        "cohort": cohort_view(case, settings, on),
+        "hours": hours_view(case, settings),
+        "followup": followup_view(case),
+        "row": case_row(case, settings),
+    }
