@@ -26,7 +26,7 @@ from __future__ import annotations
 import datetime as dt
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
 
 from accomp.domain.dates import iso_week_label
@@ -56,7 +56,14 @@ class WeekFigures:
 
     def as_dict(self) -> dict[str, Any]:
         """The row as plain data, with exactly the keys of WEEK_KEYS."""
-        return asdict(self)
+        return {
+            "case_id": self.case_id,
+            "week": self.week,
+            "target_hours": self.target_hours,
+            "planned_hours": self.planned_hours,
+            "realised_hours": self.realised_hours,
+            "status": self.status,
+        }
 
 
 def _day(value: str | None) -> dt.date | None:
@@ -335,7 +342,8 @@ class HoursOfCase:
             PlannedAction(dt.date.fromisoformat(start), _day(end), per_day, one_off)
             for start, end, per_day, one_off in view["actions"]
         ]
-        self.realised = dict(zip(view["weeks"], view["realised"], strict=True))
+        self.weeks_realised: list[int] = view["weeks"]
+        self.realised: list[float] = view["realised"]
 
     def weeks(self, first: dt.date, last: dt.date) -> list[dt.date]:
         """Mondays of the weeks that overlap both the contract and first..last."""
@@ -348,7 +356,11 @@ class HoursOfCase:
         return _planned_in_window(self.actions, monday, self.calendar.start, self.calendar.end)
 
     def realised_in(self, monday: dt.date) -> float:
-        return self.realised.get(monday.toordinal(), 0.0)
+        ordinal = monday.toordinal()
+        at = bisect_left(self.weeks_realised, ordinal)
+        if at < len(self.weeks_realised) and self.weeks_realised[at] == ordinal:
+            return self.realised[at]
+        return 0.0
 
 
 def weekly_figures(
@@ -366,6 +378,8 @@ def figures_of_view(
     view: dict[str, Any], first: dt.date, last: dt.date, on: dt.date
 ) -> list[WeekFigures]:
     """weekly_figures from a case's hours view (what the cohort cache keeps)."""
+    if view["start"] > last.isoformat() or (view["end"] and view["end"] < first.isoformat()):
+        return []  # no day of the contract in the period (most cases, for one week)
     hours = HoursOfCase(view)
     rows = []
     for monday in hours.weeks(first, last):
