@@ -17,10 +17,12 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from pathlib import Path
 
 import pytest
 
+from accomp.domain.outcomes import STORE_DEFINITION
 from tests.conftest import DEMO_STORE, Invoke, git, snapshot, without_ids
 from tests.test_bad_input import assert_one_line_error
 
@@ -96,6 +98,7 @@ def test_the_summary_of_a_period_computed_by_hand(in_store: Invoke, cohort: dict
         "cases": 3,  # A (started before, exited in), B, C; not D (after), not E (before)
         "entries": 2,  # B, C
         "active": 1,  # B on 2026-06-30
+        "cohorts": {"accompanied": 3, "entered": 2, "exited": 2, "active_at_end": 1},
         "exits": {
             "total": 2,
             "by_outcome": {"cdd": 1, "cdi": 1},
@@ -114,6 +117,17 @@ def test_the_summary_of_a_period_computed_by_hand(in_store: Invoke, cohort: dict
         },
         "durable_employment_rate": 0.5,
         "positive_exit_rate": 1.0,
+        "rate_bases": {"durable_employment_rate": "exits", "positive_exit_rate": "exits"},
+        # A (cdi) and C (cdd of 3 months) are cej's exits; B (intensive-2025) has none.
+        # Both programmes follow the store's outcomes.
+        "rates_by_programme": {
+            "cej": {"definition": STORE_DEFINITION,
+                    "durable_employment": {"count": 1, "base": "exits", "of": 2, "rate": 0.5},
+                    "positive_exit": {"count": 2, "base": "exits", "of": 2, "rate": 1.0}},
+            "intensive-2025": {"definition": STORE_DEFINITION,
+                               "durable_employment": {"count": 0, "base": "exits", "of": 0, "rate": 0.0},
+                               "positive_exit": {"count": 0, "base": "exits", "of": 0, "rate": 0.0}},
+        },
         # Weeks wholly inside the period: A W02-W10 (9), B W06-W26 (21), C W10-W22 (13) = 43.
         # Met: A W10 (3 h against 3 h: the exit is on a Monday), B W06 (15 h + 1 h of contact).
         "hours": {"weeks_judged": 43, "weeks_met": 2, "compliance_rate": 0.0465, "median_realised_hours": 0.0},
@@ -177,7 +191,8 @@ def test_the_summary_for_people_has_readable_tables_and_no_names(
         assert result.exit_code == 0
         assert not [s for s in SECRETS if s in result.stdout], fmt
     table = in_store("summary", *PERIOD).stdout
-    assert "durable employment rate (of exits)  50.0 %" in table
+    assert re.search(r"\ndurable employment rate \(of exits\) +50\.0 %\n", table)
+    assert re.search(r"\ncej +1 of 2 exits: 50\.0 % +2 of 2 exits: 100\.0 % +the store's outcomes", table)
     assert "Caseload per referent" in table and "Objectives" in table
     markdown = in_store("summary", *PERIOD, "--format", "markdown").stdout
     assert "## Weekly hours" in markdown and "| compliance rate" in markdown

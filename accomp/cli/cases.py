@@ -19,6 +19,7 @@ from accomp.cli.common import (
     date_option,
     editing,
     open_store,
+    programme_option,
     required_date,
     valid_cases,
 )
@@ -128,13 +129,7 @@ def enrol(
     if reason and not force:
         raise UsageError("--reason goes with --force")
     settings = store.settings
-    programme_key = settings.programme_named(str(given["programme"]))
-    if programme_key is None:
-        raise UsageError(
-            f"--programme: unknown programme {given['programme']!r} "
-            f"(known: {settings.programme_list()})"
-        )
-    given["programme"] = programme_key
+    given["programme"] = programme_option(store, str(given["programme"]))
     if settings.referent_ids and given["referent"] not in settings.referent_ids:
         known = ", ".join(settings.referent_ids)
         raise UsageError(f"--referent: unknown referent {given['referent']!r} (known: {known})")
@@ -321,6 +316,7 @@ def list_cases(
         raise UsageError("--active and --exited exclude each other")
     store = open_store(ctx)
     rows = []
+    programme = programme_option(store, programme)
     for case_row in valid_cases(store, strict=False, read="row", ordered=False):
         row = list_row(case_row)
         if programme and row["programme"] != programme:

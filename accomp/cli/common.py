@@ -233,6 +233,18 @@ def sub_app(help_text: str) -> typer.Typer:
     )
 
 
+def programme_option(store: Store, typed: str | None) -> str | None:
+    """The programme a `--programme` option means (its id, an alias or a prefix), or None
+    when not given; a one-line error naming the known programmes when none matches."""
+    if typed is None:
+        return None
+    key = store.settings.programme_named(typed)
+    if key is None:
+        known = store.settings.programme_list()
+        raise UsageError(f"--programme: unknown programme {typed!r} (known: {known})")
+    return key
+
+
 def valid_cases(
     store: Store, strict: bool, read: Reading = "document", ordered: bool = True
 ) -> Iterator[dict[str, Any]]:

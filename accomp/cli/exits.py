@@ -57,7 +57,8 @@ def exit_case(
             whole = contract_months.is_integer()
             entry["contract_months"] = int(contract_months) if whole else contract_months
         yamlio.set_key(edit.document, "exit", with_note(entry, note))
-        category = exit_category({"outcome": outcome, "contract_months": contract_months}, settings)
+        exit_ = {"outcome": outcome, "contract_months": contract_months}
+        category = exit_category(exit_, settings, edit.before["enrolment"]["programme"])
         edit.message = f"exit {edit.case_id}: {outcome} on {day} ({category})"
 
 

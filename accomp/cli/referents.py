@@ -7,7 +7,14 @@ import re
 import typer
 
 from accomp.cli import app
-from accomp.cli.common import AS_OPTION, FORMAT_OPTION, author, open_store, sub_app
+from accomp.cli.common import (
+    AS_OPTION,
+    FORMAT_OPTION,
+    author,
+    open_store,
+    programme_option,
+    sub_app,
+)
 from accomp.errors import UsageError
 from accomp.render import Format, render_rows
 from accomp.store import yamlio
@@ -39,11 +46,7 @@ def referent_add(
         raise UsageError(f"referent {ident} is already in accomp.yaml")
     keys = []
     for typed in programme:
-        key = settings.programme_named(typed)
-        if key is None:
-            known = settings.programme_list()
-            raise UsageError(f"--programme: unknown programme {typed!r} (known: {known})")
-        keys.append(key)
+        keys.append(programme_option(store, typed))
     entry: dict = {"id": ident, "name": name.strip()}
     if email:
         entry["email"] = email.strip()

@@ -8,7 +8,7 @@ from typing import Any, Literal
 import typer
 
 from accomp.cli import app
-from accomp.cli.common import date_option, open_store, valid_cases
+from accomp.cli.common import date_option, open_store, programme_option, valid_cases
 from accomp.domain.fse import COLUMNS, fse_indicators
 from accomp.domain.summary import GROUPINGS, group_key, summarise
 from accomp.errors import UsageError
@@ -49,6 +49,7 @@ def summary(
     Names never appear: only counts, rates and referent ids.
     """
     store = open_store(ctx)
+    programme = programme_option(store, programme)
     first, last = _period(from_, to, year, store.today)
     cases = []
     for case in valid_cases(store, strict=True, read="cohort"):
@@ -68,7 +69,7 @@ def summary(
     if by:
         groups: dict[str, list[dict[str, Any]]] = {}
         for case in cases:
-            groups.setdefault(group_key(case, by), []).append(case)
+            groups.setdefault(group_key(case, by, settings), []).append(case)
         results = {
             name: summarise(members, settings, first, last, store.today)
             for name, members in sorted(groups.items())
@@ -112,6 +113,11 @@ def _percent(value: float) -> str:
     return f"{value * 100:.1f} %"
 
 
+def _rate_cell(figures: dict[str, Any]) -> str:
+    """`3 of 12 accompanied: 25.0 %`."""
+    return f"{figures['count']} of {figures['of']} {figures['base']}: {_percent(figures['rate'])}"
+
+
 def _share(part: int, whole: int) -> str:
     return _percent(part / whole) if whole else "-"
 
@@ -126,18 +132,38 @@ def _render_summary(
             [{"indicator": k, "value": v} for k, v in flatten(s)], ["indicator", "value"], fmt
         )
     title = f"Summary {first} to {last}" + (f", {name}" if name else "")
-    exits = s["exits"]
+    exits, bases = s["exits"], s["rate_bases"]
     parts = [
         render_mapping(
             title,
             [
-                ("cases enrolled in the period", s["cases"]),
-                ("entries (started in the period)", s["entries"]),
+                ("accompanied in the period (active on any of its days)", s["cases"]),
+                ("entered (started in the period)", s["entries"]),
                 ("active at the end of the period", s["active"]),
                 ("exits in the period", exits["total"]),
-                ("durable employment rate (of exits)", _percent(s["durable_employment_rate"])),
-                ("positive exit rate (of exits)", _percent(s["positive_exit_rate"])),
+                (
+                    f"durable employment rate (of {bases['durable_employment_rate']})",
+                    _percent(s["durable_employment_rate"]),
+                ),
+                (
+                    f"positive exit rate (of {bases['positive_exit_rate']})",
+                    _percent(s["positive_exit_rate"]),
+                ),
             ],
+            fmt,
+        ),
+        _titled(
+            "Rates by programme, each by its funder's definition",
+            [
+                {
+                    "programme": programme,
+                    "durable employment": _rate_cell(figures["durable_employment"]),
+                    "positive exits": _rate_cell(figures["positive_exit"]),
+                    "definition": figures["definition"],
+                }
+                for programme, figures in s["rates_by_programme"].items()
+            ],
+            ["programme", "durable employment", "positive exits", "definition"],
             fmt,
         ),
         render_mapping(

@@ -125,7 +125,7 @@ def _followups_within(
 
 def _exit_rules(settings: Settings) -> dict[str, Rule]:
     def employed(case: dict[str, Any]) -> bool:
-        return exit_category(case["exit"], settings) in EMPLOYMENT
+        return exit_category(case["exit"], settings, case["enrolment"]["programme"]) in EMPLOYMENT
 
     def training(case: dict[str, Any]) -> bool:
         return case["exit"]["outcome"] in TRAINING_OUTCOMES

@@ -61,7 +61,7 @@ def case_row(case: dict[str, Any], settings: Settings) -> dict[str, Any]:
         "allowances_total": round(sum(a["amount"] for a in case["allowances"]), 2),
         "exit_date": exit_.get("date"),
         "exit_outcome": exit_.get("outcome"),
-        "exit_category": exit_category(exit_, settings) if exit_ else None,
+        "exit_category": exit_category(exit_, settings, enrolment["programme"]) if exit_ else None,
         "contract_months": exit_.get("contract_months"),
         "employer": exit_.get("employer"),
     }

@@ -38,7 +38,13 @@ from accomp.domain.checks import past_max_duration
 from accomp.domain.dates import age_on
 from accomp.domain.followup import cadence_days
 from accomp.domain.hours import contract_window, judged_in_period, judged_weeks
-from accomp.domain.outcomes import CATEGORIES, POSITIVE, exit_category
+from accomp.domain.outcomes import (
+    CATEGORIES,
+    POSITIVE,
+    definition_label,
+    exit_category,
+    rate_base,
+)
 from accomp.domain.settings import Settings
 
 # The barrier themes (freins périphériques) of the diagnostic, as in the case-file schema.
@@ -57,7 +63,27 @@ BARRIER_THEMES = (
 # its index here (a small number, cheap to load and to count).
 CONTACT_CHANNELS = ("in-person", "phone", "email", "video", "sms", "letter")
 DAYS_PER_MONTH = 365.25 / 12
-GROUPINGS = ("programme", "referent", "modality", "sex", "qpv", "prescriber")
+GROUPINGS = (
+    "programme",
+    "referent",
+    "modality",
+    "prescriber",
+    "sex",
+    "qpv",
+    "disability",
+    "labour-market-status",
+    "age-band",
+    "qualification",
+    "qualification-group",
+    "outcome-category",
+    "exit-outcome",
+    "entry-month",
+    "entry-quarter",
+)
+# Age at entry: the bands funders report (FSE+ and CEJ cut at 26 and 30).
+AGE_BANDS = ((26, "under-26"), (30, "26-29"), (45, "30-44"), (200, "45-and-over"))
+# Qualification levels 1-2 are "infra V" (no qualification), 3 and above "V and above".
+INFRA_V_MAX_LEVEL = 2
 # The enrolment fields the figures read (the groupings among them).
 VIEW_ENROLMENT = ("programme", "modality", "prescriber", "referent", "start", "planned_end")
 
@@ -145,13 +171,39 @@ def in_scope(case: dict[str, Any], first: dt.date, last: dt.date) -> bool:
     return start <= last and (not exit_ or _day(exit_["date"]) >= first)
 
 
-def group_key(case: dict[str, Any], by: str) -> str:
-    """The value of a case for `accomp summary --by`."""
+def group_key(case: dict[str, Any], by: str, settings: Settings | None = None) -> str:
+    """The value of a case (its cohort view) for `accomp summary --by`; "unknown" when the
+    case does not say (and "no-exit" for the exit groupings of a case still active)."""
+    situation, exit_ = case["situation"], case.get("exit")
     if by == "sex":
         return str(case["identity"]["sex"])
-    if by == "qpv":
-        value = case["situation"].get("qpv")
-        return "unknown" if value is None else ("qpv" if value else "not-qpv")
+    if by in ("qpv", "disability"):
+        value = situation.get("qpv" if by == "qpv" else "disability_recognition")
+        return "unknown" if value is None else (by if value else f"not-{by}")
+    if by == "labour-market-status":
+        return str(situation.get("labour_market_status") or "unknown")
+    if by == "age-band":
+        age = case["age_at_start"]
+        return next(label for limit, label in AGE_BANDS if age < limit)
+    if by in ("qualification", "qualification-group"):
+        level = situation.get("qualification_level")
+        if level is None:
+            return "unknown"
+        if by == "qualification":
+            return f"level-{level}"
+        return "infra-V" if level <= INFRA_V_MAX_LEVEL else "V-and-above"
+    if by in ("outcome-category", "exit-outcome"):
+        if not exit_:
+            return "no-exit"
+        if by == "exit-outcome":
+            return str(exit_["outcome"])
+        assert settings is not None
+        return exit_category(exit_, settings, case["enrolment"]["programme"])
+    if by in ("entry-month", "entry-quarter"):
+        start = case["enrolment"]["start"]
+        if by == "entry-month":
+            return start[:7]
+        return f"{start[:4]}-Q{(int(start[5:7]) - 1) // 3 + 1}"
     return str(case["enrolment"].get(by) or "unknown")
 
 
@@ -167,13 +219,24 @@ def summarise(
     on = min(today, last)
     n = len(scope)
     exits = [c for c in scope if c.get("exit") and first <= _day(c["exit"]["date"]) <= last]
-    categories = Counter(exit_category(c["exit"], settings) for c in exits)
+    categories = Counter(_category(c, settings) for c in exits)
     active = [c for c in scope if not c.get("exit") or _day(c["exit"]["date"]) > last]
+    entries = [c for c in scope if first <= _day(c["enrolment"]["start"]) <= last]
+    rates = _rates(scope, entries, exits, settings)
+    # The headline rates: by each case's programme's definition, over the base of the one
+    # programme in scope (over the exits when programmes with other bases are mixed).
+    headline = next(iter(rates.values())) if len(rates) == 1 else None
 
     summary: dict[str, Any] = {
         "cases": n,
-        "entries": sum(1 for c in scope if first <= _day(c["enrolment"]["start"]) <= last),
+        "entries": len(entries),
         "active": len(active),
+        "cohorts": {
+            "accompanied": n,
+            "entered": len(entries),
+            "exited": len(exits),
+            "active_at_end": len(active),
+        },
         "exits": {
             "total": len(exits),
             "by_outcome": dict(sorted(Counter(c["exit"]["outcome"] for c in exits).items())),
@@ -183,8 +246,19 @@ def summarise(
         "by_modality": _count(scope, lambda c: c["enrolment"]["modality"]),
         "by_referent": _count(scope, lambda c: c["enrolment"]["referent"]),
         "shares": _shares(scope),
-        "durable_employment_rate": ratio(categories["durable-employment"], len(exits)),
-        "positive_exit_rate": ratio(sum(categories[c] for c in POSITIVE), len(exits)),
+        "durable_employment_rate": headline["durable_employment"]["rate"]
+        if headline
+        else ratio(categories["durable-employment"], len(exits)),
+        "positive_exit_rate": headline["positive_exit"]["rate"]
+        if headline
+        else ratio(sum(categories[c] for c in POSITIVE), len(exits)),
+        "rate_bases": {
+            "durable_employment_rate": headline["durable_employment"]["base"]
+            if headline
+            else "exits",
+            "positive_exit_rate": headline["positive_exit"]["base"] if headline else "exits",
+        },
+        "rates_by_programme": rates,
         "hours": _hours(scope, first, last, on),
         "contacts": _contacts(scope, settings, first, last, on),
         "allowances": _allowances(scope, first, last),
@@ -201,6 +275,44 @@ def summarise(
     }
     summary["objectives"] = _objectives(summary, settings)
     return summary
+
+
+def _category(case: dict[str, Any], settings: Settings) -> str:
+    return exit_category(case["exit"], settings, case["enrolment"]["programme"])
+
+
+def _rates(
+    scope: list[dict[str, Any]],
+    entries: list[dict[str, Any]],
+    exits: list[dict[str, Any]],
+    settings: Settings,
+) -> dict[str, dict[str, Any]]:
+    """Per programme in scope: the definition its figures follow, and its durable-employment
+    and positive-exit rates, each over its own base (exits, entries or accompanied)."""
+    result = {}
+    for programme in sorted({c["enrolment"]["programme"] for c in scope}):
+        mine = [c for c in exits if c["enrolment"]["programme"] == programme]
+        bases = {
+            "exits": len(mine),
+            "entries": sum(1 for c in entries if c["enrolment"]["programme"] == programme),
+            "accompanied": sum(1 for c in scope if c["enrolment"]["programme"] == programme),
+        }
+        categories = Counter(_category(c, settings) for c in mine)
+        counted = {
+            "durable_employment": categories["durable-employment"],
+            "positive_exit": sum(categories[c] for c in POSITIVE),
+        }
+        figures: dict[str, Any] = {"definition": definition_label(settings, programme)}
+        for rate, count in counted.items():
+            base = rate_base(settings, programme, rate)
+            figures[rate] = {
+                "count": count,
+                "base": base,
+                "of": bases[base],
+                "rate": ratio(count, bases[base]),
+            }
+        result[programme] = figures
+    return result
 
 
 def _median(values: Iterable[float]) -> float:

@@ -196,6 +196,8 @@ def _message(err: Any) -> str:
                         else f"{'.'.join(map(str, sub.path))}: {_message(sub)}"
                     )
             return f"{shown} is not valid here"
+        case "not" if isinstance(err.validator_value, dict) and "required" in err.validator_value:
+            return f"give one of {' or '.join(err.validator_value['required'])}, not both"
         case _:
             return err.message
 
