@@ -192,7 +192,9 @@ def test_the_summary_for_people_has_readable_tables_and_no_names(
         assert not [s for s in SECRETS if s in result.stdout], fmt
     table = in_store("summary", *PERIOD).stdout
     assert re.search(r"\ndurable employment rate \(of exits\) +50\.0 %\n", table)
-    assert re.search(r"\ncej +1 of 2 exits: 50\.0 % +2 of 2 exits: 100\.0 % +the store's outcomes", table)
+    assert re.search(
+        r"\ncej +1 of 2 exits: 50\.0 % +2 of 2 exits: 100\.0 % +the store's outcomes", table
+    )
     assert "Caseload per referent" in table and "Objectives" in table
     markdown = in_store("summary", *PERIOD, "--format", "markdown").stdout
     assert "## Weekly hours" in markdown and "| compliance rate" in markdown

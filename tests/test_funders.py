@@ -136,13 +136,17 @@ def test_a_definition_with_both_comparisons_is_refused(in_store: Invoke, store: 
     settings = store / "accomp.yaml"
     text = settings.read_text(encoding="utf-8")
     settings.write_text(
-        text.replace("  more_than_months: 6\n", "  more_than_months: 6\n        at_least_months: 6\n"),
+        text.replace(
+            "  more_than_months: 6\n", "  more_than_months: 6\n        at_least_months: 6\n"
+        ),
         encoding="utf-8",
     )
     result = in_store("validate", "accomp.yaml")
     assert result.exit_code != 0
     assert "accomp.yaml" in result.stderr + result.stdout
-    assert "give one of at_least_months or more_than_months, not both" in result.stderr + result.stdout
+    assert (
+        "give one of at_least_months or more_than_months, not both" in result.stderr + result.stdout
+    )
     assert "Traceback" not in result.stderr
 
 
