@@ -8,7 +8,7 @@ DEMO_STORE := casefiles
 # The demo runs on a fixed day so that its output is the same every time.
 DEMO := ACCOMP_TODAY=2026-11-20 $(BIN)/accomp --store $(DEMO_STORE)
 
-.PHONY: demo test lint install clean bench gates
+.PHONY: demo test lint install clean bench gates browser
 
 # `make bench` (N=10000 by default); `make bench N=2000`; `make bench RECORD=1` writes bench/results.md.
 N ?= 10000
@@ -42,10 +42,27 @@ demo: $(STAMP)
 	@echo
 	@echo "== accomp summary                        (the coordinator's figures for funders)"
 	@$(DEMO) summary
+	@echo
+	@echo "== accomp report --year 2026 --out report.html   (for a steering committee: open it in a browser)"
+	@$(DEMO) report --year 2026 --out report.html
 
-test: $(STAMP)
+test: $(STAMP) browser
 	$(BIN)/ruff check accomp tests bench
 	$(BIN)/python -m pytest -q
+
+# The report's test opens it in a real headless browser and reads its PDF: Debian's
+# Chromium and pdftotext, installed when missing (as root, with apt). Without them the
+# test says why it is skipped.
+browser:
+	@if ! command -v chromium >/dev/null || ! command -v pdftotext >/dev/null; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "installing chromium and poppler-utils (for the report's browser test)"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium poppler-utils >/dev/null \
+	      || echo "could not install chromium: the report's browser test will be skipped"; \
+	  else \
+	    echo "chromium or pdftotext missing and not root: the report's browser test will be skipped"; \
+	  fi; \
+	fi
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.run --n $(N) --runs $(RUNS) $(if $(RECORD),--record)

@@ -50,7 +50,7 @@ def summary(
     """
     store = open_store(ctx)
     programme = programme_option(store, programme)
-    first, last = _period(from_, to, year, store.today)
+    first, last = period_of(from_, to, year, store.today)
     cases = []
     for case in valid_cases(store, strict=True, read="cohort"):
         enrolment = case["enrolment"]
@@ -82,7 +82,7 @@ def summary(
     )
 
 
-def _period(
+def period_of(
     from_: str | None, to: str | None, year: int | None, today: dt.date
 ) -> tuple[dt.date, dt.date]:
     if year is not None and (from_ or to):

@@ -489,3 +489,27 @@ def judged_in_period(
         met += later if each_met else 0
         realised += [0.0] * later
     return weeks, met, realised
+
+
+def judged_week_hours(
+    judged: dict[str, Any], first: dt.date, last: dt.date, on: dt.date
+) -> list[tuple[int, float]]:
+    """(Monday as an ordinal, realised hours) of each judged week wholly inside first..last
+    and not after `on`, in order: the weeks judged_in_period counts, one by one (for charts
+    of the hours per week)."""
+    low, high = first.toordinal(), min(last.toordinal() - 6, on.toordinal())
+    first_monday = judged["first_monday"]
+    begin = bisect_left(judged["weeks"], -((first_monday - low) // 7))
+    end = max(begin, bisect_right(judged["weeks"], (high - first_monday) // 7))
+    weeks = [
+        (first_monday + 7 * offset, realised)
+        for offset, realised in zip(
+            judged["weeks"][begin:end], judged["realised"][begin:end], strict=True
+        )
+    ]
+    if judged["tail"]:
+        monday, _ = judged["tail"]
+        if monday < low:
+            monday += (low - monday + 6) // 7 * 7
+        weeks += [(day, 0.0) for day in range(monday, high + 1, 7)]
+    return weeks
