@@ -174,3 +174,30 @@ def test_accompanied_in_a_year_counts_those_who_started_before_it(in_store: Invo
     # Accompanied: 2020-06-01 (exited in 2021), 2020-11-02, 2021-02-01, 2021-09-06.
     assert figures["cohorts"] == {"accompanied": 4, "entered": 2, "exited": 1, "active_at_end": 3}
     assert figures["by_modality"] == {"club": 2, "individual": 2}
+
+
+def test_a_cross_table_counts_everyone_once_with_totals_and_unknowns(
+    in_store: Invoke, enrol
+) -> None:  # type: ignore[no-untyped-def]
+    """--by twice: people accompanied by programme and qualification group, computed by hand."""
+    people = [("cej", "F", "1"), ("cej", "M", "4"), ("cej", "F", None), ("plie", "M", "2")]
+    for programme, sex, level in people:
+        extra = ["--qualification-level", level] if level else []
+        birth = "2003-01-01" if programme == "cej" else "1985-01-01"
+        enrol("--programme", programme, "--sex", sex, "--birth-date", birth, *extra)
+    result = in_store("summary", "--year", "2026", "--by", "programme",
+                      "--by", "qualification-group", "--format", "json")  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    table = json.loads(result.stdout)
+    assert table["by"] == ["programme", "qualification-group"]
+    assert table["counts"] == {
+        "cej": {"V-and-above": 1, "infra-V": 1, "unknown": 1, "total": 3},
+        "plie": {"V-and-above": 0, "infra-V": 1, "unknown": 0, "total": 1},
+        "total": {"V-and-above": 1, "infra-V": 2, "unknown": 1, "total": 4},
+    }
+    assert table["shares"]["total"]["infra-V"] == 0.5
+    csv_text = in_store("summary", "--year", "2026", "--by", "programme",
+                        "--by", "qualification-group", "--format", "csv").stdout  # fmt: skip
+    assert "cej,unknown,1,0.25" in csv_text.splitlines()
+    refused = in_store("summary", "--by", "sex", "--by", "qpv", "--by", "programme")
+    assert refused.exit_code == 2 and "at most twice" in refused.stderr

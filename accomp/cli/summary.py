@@ -10,11 +10,10 @@ import typer
 from accomp.cli import app
 from accomp.cli.common import date_option, open_store, programme_option, valid_cases
 from accomp.domain.fse import COLUMNS, fse_indicators
-from accomp.domain.summary import GROUPINGS, group_key, summarise
+from accomp.domain.summary import GROUPINGS, cross_table, group_key, summarise
 from accomp.errors import UsageError
 from accomp.render import Format, render_mapping, render_rows, to_json
 
-GroupBy = Literal[GROUPINGS]  # type: ignore[valid-type]
 Indicators = Literal["fse"]
 
 
@@ -31,8 +30,11 @@ def summary(
     programme: str | None = typer.Option(None, help="Only this programme."),
     referent: str | None = typer.Option(None, help="Only this referent's cases."),
     modality: str | None = typer.Option(None, help="Only this modality (individual, club)."),
-    by: GroupBy | None = typer.Option(
-        None, help="One summary per programme, referent, modality, …"
+    by: list[str] = typer.Option(
+        [],
+        metavar="GROUPING",
+        help="One summary per programme, referent, modality, …; twice for a cross-table "
+        "of the people accompanied (e.g. --by programme --by sex).",
     ),
     indicators: Indicators | None = typer.Option(
         None, help="fse: the FSE+ participant indicators."
@@ -66,15 +68,24 @@ def summary(
         result = fse_indicators(cases, settings, first, last, store.today)
         typer.echo(_render_fse(result, fmt, show_missing, first, last), nl=False)
         return
+    unknown = [name for name in by if name not in GROUPINGS]
+    if unknown:
+        raise UsageError(f"--by: unknown grouping {unknown[0]!r} (known: {', '.join(GROUPINGS)})")
+    if len(by) > 2:
+        raise UsageError("--by: at most twice (rows, then columns of a cross-table)")
+    if len(by) == 2:
+        table = cross_table(cases, settings, first, last, by[0], by[1])
+        typer.echo(_render_cross(table, fmt, first, last), nl=False)
+        return
     if by:
         groups: dict[str, list[dict[str, Any]]] = {}
         for case in cases:
-            groups.setdefault(group_key(case, by, settings), []).append(case)
+            groups.setdefault(group_key(case, by[0], settings), []).append(case)
         results = {
             name: summarise(members, settings, first, last, store.today)
             for name, members in sorted(groups.items())
         }
-        typer.echo(_render_groups(results, by, fmt, first, last), nl=False)
+        typer.echo(_render_groups(results, by[0], fmt, first, last), nl=False)
         return
     result = summarise(cases, settings, first, last, store.today)
     typer.echo(
@@ -285,6 +296,28 @@ def _render_groups(
         for label, get in GROUP_FIGURES
     ]
     return _titled(f"Summary {first} to {last} by {by}", rows, ["figure", *results], fmt)
+
+
+def _render_cross(table: dict[str, Any], fmt: Format, first: dt.date, last: dt.date) -> str:
+    if fmt is Format.json:
+        return to_json(table)
+    rows_by, columns_by = table["by"]
+    counts, shares = table["counts"], table["shares"]
+    if fmt is Format.csv:
+        rows = [
+            {rows_by: row, columns_by: column, "cases": n, "share": shares[row][column]}
+            for row, counted in counts.items()
+            for column, n in counted.items()
+        ]
+        return render_rows(rows, [rows_by, columns_by, "cases", "share"], fmt)
+    columns = list(counts["total"])
+    rows = [
+        {f"{rows_by} \\ {columns_by}": row,
+         **{c: f"{counted[c]} ({_percent(shares[row][c])})" for c in columns}}
+        for row, counted in counts.items()
+    ]  # fmt: skip
+    title = f"People accompanied {first} to {last}, by {rows_by} and {columns_by}"
+    return _titled(title, rows, [f"{rows_by} \\ {columns_by}", *columns], fmt)
 
 
 FSE_TITLES = {

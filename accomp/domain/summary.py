@@ -207,6 +207,42 @@ def group_key(case: dict[str, Any], by: str, settings: Settings | None = None) -
     return str(case["enrolment"].get(by) or "unknown")
 
 
+def cross_table(
+    cases: Iterable[dict[str, Any]],
+    settings: Settings,
+    first: dt.date,
+    last: dt.date,
+    rows_by: str,
+    columns_by: str,
+) -> dict[str, Any]:
+    """The people accompanied in the period, counted by two groupings (group_key): `counts`
+    and `shares` (of everyone accompanied) per row and column, with a `total` row and
+    column; every value either grouping takes in scope is a row or a column."""
+    scope = [c for c in cases if in_scope(c, first, last)]
+    pairs = Counter(
+        (group_key(c, rows_by, settings), group_key(c, columns_by, settings)) for c in scope
+    )
+    rows = sorted({row for row, _ in pairs})
+    columns = sorted({column for _, column in pairs})
+    counts: dict[str, dict[str, int]] = {}
+    for row in [*rows, "total"]:
+        counted = {
+            column: sum(n for (r, c), n in pairs.items()
+                        if (row == "total" or r == row) and (column == "total" or c == column))
+            for column in [*columns, "total"]
+        }  # fmt: skip
+        counts[row] = counted
+    total = len(scope)
+    return {
+        "by": [rows_by, columns_by],
+        "counts": counts,
+        "shares": {
+            row: {column: ratio(n, total) for column, n in counted.items()}
+            for row, counted in counts.items()
+        },
+    }
+
+
 def summarise(
     cases: Iterable[dict[str, Any]],
     settings: Settings,
