@@ -196,6 +196,7 @@ def main() -> None:
         measure("list, warm", args.runs, lambda: run(big, "list", "--format", "json")),
         measure("export cases, warm", args.runs, lambda: run(big, "export", "cases", "--format", "csv")),
         measure("retention, warm", args.runs, lambda: run(big, "retention", "--format", "json")),
+        measure("report --year 2026, warm", args.runs, lambda: run(big, "report", "--year", "2026", "--out", str(stores / "report.html"))),
         measure("contact log, 10-case store", args.runs, lambda: contact_log(small)),
         measure(f"contact log, {args.n}-case store", args.runs, lambda: contact_log(big)),
         measure("accomp --help", args.runs, lambda: run(big, "--help")),

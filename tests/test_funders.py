@@ -201,3 +201,41 @@ def test_a_cross_table_counts_everyone_once_with_totals_and_unknowns(
     assert "cej,unknown,1,0.25" in csv_text.splitlines()
     refused = in_store("summary", "--by", "sex", "--by", "qpv", "--by", "programme")
     assert refused.exit_code == 2 and "at most twice" in refused.stderr
+
+
+SEED_000 = {"individual": 5_760, "club": 196}  # 5,956 people accompanied in 2021
+
+
+def test_seed_000_accompanied_in_2021_counts_those_started_in_2018_to_2020(
+    in_store: Invoke, store: Path, tmp_path: Path
+) -> None:
+    """Seed 000 rebuilt through an import: 5,956 people accompanied in 2021, 5,760 in the
+    individual modality and 196 in the club; a fifth started in 2018-2020, and 40 more
+    started in 2022 (not accompanied in 2021). "Accompanied" and "entered" differ."""
+    modalities = ["club"] * SEED_000["club"] + ["individual"] * SEED_000["individual"]
+    rows = ["given_name,family_name,birth_date,sex,programme,start,referent,modality"]
+    entered_2021 = 0
+    for n, modality in enumerate([*modalities, *["individual"] * 40]):
+        if n >= len(modalities):
+            start = f"2022-{n % 12 + 1:02d}-03"
+        elif n % 5 == 0:
+            start = f"{2018 + n % 3}-{n % 12 + 1:02d}-{n % 28 + 1:02d}"
+        else:
+            start = f"2021-{n % 12 + 1:02d}-{n % 28 + 1:02d}"
+            entered_2021 += 1
+        rows.append(f"P{n:05d},Q{n:05d},1980-01-01,{'FM'[n % 2]},plie,{start},jdupont,{modality}")
+    people = tmp_path / "seed-000.csv"
+    people.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    result = in_store("import", "people", str(people))
+    assert result.exit_code == 0, result.stderr
+    summary = in_store("summary", "--year", "2021", "--format", "json")
+    assert summary.exit_code == 0, summary.stderr
+    figures = json.loads(summary.stdout)
+    assert figures["cohorts"]["accompanied"] == 5_956
+    assert figures["cohorts"]["entered"] == entered_2021 < 5_956
+    assert figures["by_modality"] == SEED_000
+    by_quarter = json.loads(
+        in_store("summary", "--year", "2021", "--by", "entry-quarter", "--format", "json").stdout
+    )
+    assert sum(group["cases"] for group in by_quarter.values()) == 5_956
+    assert any(quarter.startswith("2018") for quarter in by_quarter)
