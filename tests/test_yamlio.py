@@ -60,6 +60,15 @@ def test_yaml_1_2_scalars_as_ruamel_reads_them(text: str, expected: object) -> N
         ("a:\n\tb: 1\n", "invalid YAML", 2),
         ("a: .nan\n", ".nan is not a number accomp accepts", 1),
         ("a: -.inf\n", "-.inf is not a number accomp accepts", 1),
+        # Found by comparing parsers (notes of issue 13): an overflow is infinite too, and
+        # numbers with no digit, and tags of bytes, sets and pairs, are refused with a line.
+        ("a: 1\nb: 1e400\n", "1e400 is not a number accomp accepts", 2),
+        ("a: +_\n", "+_ is not a number accomp accepts", 1),
+        ("a: 0x_\n", "0x_ is not a number accomp accepts", 1),
+        ("a: ._\n", "._ is not a number accomp accepts", 1),
+        ("a: !!binary aGVsbG8=\n", "the tag tag:yaml.org,2002:binary is not allowed", 1),
+        ("a: !!set {x, y}\n", "the tag tag:yaml.org,2002:set is not allowed", 1),
+        ("a: !!omap [{x: 1}]\n", "the tag tag:yaml.org,2002:omap is not allowed", 1),
     ],
 )
 def test_what_case_files_forbid_is_refused_with_its_line(

@@ -6,6 +6,7 @@ warm summary, validate) never import PyYAML: 20 ms of their start-up.
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Any, ClassVar
 
@@ -74,28 +75,52 @@ class FastLoader(BaseLoader):  # type: ignore[misc,valid-type]
         return super().construct_mapping(node, deep=deep)
 
 
+def _not_a_number(text: str, node: yaml.ScalarNode) -> yaml.constructor.ConstructorError:
+    return yaml.constructor.ConstructorError(
+        None, None, f"{text} is not a number accomp accepts", node.start_mark
+    )
+
+
 def _construct_int(loader: FastLoader, node: yaml.ScalarNode) -> int:
-    text = loader.construct_scalar(node).replace("_", "")
+    written = loader.construct_scalar(node)
+    text = written.replace("_", "")
     sign = -1 if text.startswith("-") else 1
     text = text.lstrip("+-")
-    if text.startswith("0b"):
-        return sign * int(text[2:], 2)
-    if text.startswith("0x"):
-        return sign * int(text[2:], 16)
-    if text.startswith("0o"):
-        return sign * int(text[2:], 8)
-    return sign * int(text)  # YAML 1.2: a leading zero is not octal
+    try:
+        if text.startswith("0b"):
+            return sign * int(text[2:], 2)
+        if text.startswith("0x"):
+            return sign * int(text[2:], 16)
+        if text.startswith("0o"):
+            return sign * int(text[2:], 8)
+        return sign * int(text)  # YAML 1.2: a leading zero is not octal
+    except ValueError:  # `+_`, `0x_`: the 1.2 pattern matches, no digit follows
+        raise _not_a_number(written, node) from None
 
 
 def _construct_float(loader: FastLoader, node: yaml.ScalarNode) -> float:
-    text = loader.construct_scalar(node).replace("_", "").lower()
-    if text.endswith((".inf", ".nan")):
-        # No figure in a case file is infinite or not a number, and NaN passes every
-        # range check of a schema (all its comparisons are false): refuse both.
-        raise yaml.constructor.ConstructorError(
-            None, None, f"{text} is not a number accomp accepts", node.start_mark
-        )
-    return float(text)
+    written = loader.construct_scalar(node)
+    text = written.replace("_", "").lower()
+    try:
+        value = float(text)
+    except ValueError:  # `._`
+        raise _not_a_number(written, node) from None
+    # No figure in a case file is infinite or not a number (written `.inf`, or `1e400`
+    # that overflows), and NaN passes every range check of a schema: refuse them.
+    if not math.isfinite(value):
+        raise _not_a_number(written, node)
+    return value
+
+
+def _refuse_tag(loader: FastLoader, node: yaml.Node) -> None:
+    raise yaml.constructor.ConstructorError(
+        None, None, f"the tag {node.tag} is not allowed in accomp's files", node.start_mark
+    )
+
+
+# Tags whose values are not plain data (bytes, sets, ordered pairs): refused.
+for _tag in ("binary", "set", "omap", "pairs"):
+    FastLoader.add_constructor(f"tag:yaml.org,2002:{_tag}", _refuse_tag)
 
 
 def _construct_bool(loader: FastLoader, node: yaml.ScalarNode) -> bool:
