@@ -55,9 +55,9 @@ SECRETS = ["Amélie", "Brûlé-Quintard", "Bastien", "Crémieux-Vantard", "Cyril
 def cohort(store: Path, in_store: Invoke) -> dict[str, str]:
     settings = store / "accomp.yaml"
     settings.write_text(
-        settings.read_text().replace(
-            "objectives: {}", "objectives: {entries: 3, durable_employment_rate: 0.5}"
-        )
+        settings.read_text()
+        .replace("objectives: {}", "objectives: {entries: 3, durable_employment_rate: 0.5}")
+        .replace("  cej:\n", "  cej:\n    objectives: {entries: 2, positive_exit_rate: 0.9}\n", 1)
     )
     git(store, "commit", "-qam", "objectives")
     ids = {}
@@ -139,8 +139,15 @@ def test_the_summary_of_a_period_computed_by_hand(in_store: Invoke, cohort: dict
         "durations": {"median_months": 3.9, "past_max_duration": 0},
         "caseload": {"mmartin": {"cases": 1, "limit": 50, "over_limit": False}},
         "objectives": {
-            "durable_employment_rate": {"achieved": 0.5, "target": 0.5, "reached": True},
-            "entries": {"achieved": 2, "target": 3, "reached": False},
+            "durable_employment_rate": {"achieved": 0.5, "target": 0.5, "gap": 0.0, "reached": True},
+            "entries": {"achieved": 2, "target": 3, "gap": -1, "reached": False},
+        },
+        # cej's own objectives, with its cases alone: A and C, one entry (C), both exits positive.
+        "objectives_by_programme": {
+            "cej": {
+                "entries": {"achieved": 1, "target": 2, "gap": -1, "reached": False},
+                "positive_exit_rate": {"achieved": 1.0, "target": 0.9, "gap": 0.1, "reached": True},
+            },
         },
     }  # fmt: skip
 

@@ -119,8 +119,9 @@ def test_the_report_opens_in_a_browser_and_prints_to_pdf(
     for figure in ("50.0 %", "100.0 %", "Objectives against achievements",
                    "FSE+ participant indicators", "Definitions used"):  # fmt: skip
         assert figure in text, figure
-    # The objectives' table: entries achieved 2 against 3, a gap of -1.
-    assert re.search(r"entries\s+2\s+3\s+-1\s+no", text)
+    # The objectives' table: entries achieved 2 against 3, a gap of -1; and cej's own.
+    assert re.search(r"all programmes\s+entries\s+2\s+3\s+-1\s+no", text)
+    assert re.search(r"cej\s+positive_exit_rate\s+100\.0 %\s+90\.0 %\s+10\.0 %\s+yes", text)
     assert not [secret for secret in SECRETS if secret in text]
     pages = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True).stdout
     assert "(A4)" in pages

@@ -240,15 +240,17 @@ def _render_summary(
             "Caseload per referent", caseload, ["referent", "active cases", "limit", "over"], fmt
         )
     )
+    scopes = {"all programmes": s["objectives"], **s["objectives_by_programme"]}
     objectives = [
-        {"objective": k, "achieved": _show(k, v["achieved"]), "target": _show(k, v["target"]),
+        {"for": scope, "objective": k, "achieved": _show(k, v["achieved"]),
+         "target": _show(k, v["target"]), "gap": _show(k, v["gap"]),
          "reached": "yes" if v["reached"] else "no"}
-        for k, v in s["objectives"].items()
+        for scope, targets in scopes.items()
+        for k, v in targets.items()
     ]  # fmt: skip
     if objectives:
-        parts.append(
-            _titled("Objectives", objectives, ["objective", "achieved", "target", "reached"], fmt)
-        )
+        columns = ["for", "objective", "achieved", "target", "gap", "reached"]
+        parts.append(_titled("Objectives", objectives, columns, fmt))
     return "\n".join(parts)
 
 

@@ -97,7 +97,15 @@ def report_data(
             }
             for name, figures in summary["rates_by_programme"].items()
         },
-        "objectives": summary["objectives"],
+        # The store's objectives, then each programme's own (with its cases alone).
+        "objectives": {
+            scope: targets
+            for scope, targets in {
+                "all programmes": summary["objectives"],
+                **summary["objectives_by_programme"],
+            }.items()
+            if targets
+        },
         "exit_categories": {k: mask(summary["exits"]["by_category"][k]) for k in CATEGORIES},
         "per_month": [
             {"month": month, "entries": mask(entries[month]), "exits": mask(exits[month])}

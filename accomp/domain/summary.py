@@ -249,8 +249,13 @@ def summarise(
     first: dt.date,
     last: dt.date,
     today: dt.date,
+    programme_objectives: bool = True,
 ) -> dict[str, Any]:
-    """The summary of the cases in scope for the period first..last (see the module's rules)."""
+    """The summary of the cases in scope for the period first..last (see the module's rules).
+
+    `programme_objectives`: also compare each programme's own objectives with the
+    figures of its cases alone (`objectives_by_programme`).
+    """
     scope = sorted((c for c in cases if in_scope(c, first, last)), key=lambda c: c["case_id"])
     on = min(today, last)
     n = len(scope)
@@ -309,7 +314,16 @@ def summarise(
         },
         "caseload": _caseload(active, settings),
     }
-    summary["objectives"] = _objectives(summary, settings)
+    summary["objectives"] = _objectives(summary, settings.objectives)
+    if programme_objectives:
+        by_programme = {}
+        for name in sorted({c["enrolment"]["programme"] for c in scope}):
+            targets = (settings.programme(name) or {}).get("objectives") or {}
+            if targets:
+                own = [c for c in scope if c["enrolment"]["programme"] == name]
+                figures = summarise(own, settings, first, last, today, programme_objectives=False)
+                by_programme[name] = _objectives(figures, targets)
+        summary["objectives_by_programme"] = by_programme
     return summary
 
 
@@ -511,11 +525,18 @@ def _by(
     return groups
 
 
-def _objectives(summary: dict[str, Any], settings: Settings) -> dict[str, dict[str, Any]]:
+def _objectives(summary: dict[str, Any], targets: dict[str, float]) -> dict[str, dict[str, Any]]:
+    """Each objective's figure achieved, its target, the gap (achieved - target) and whether
+    it is reached (achieved >= target)."""
     result = {}
-    for path, target in sorted(settings.objectives.items()):
+    for path, target in sorted(targets.items()):
         value: Any = summary
         for part in path.split("."):
             value = value[part]
-        result[path] = {"achieved": value, "target": target, "reached": value >= target}
+        result[path] = {
+            "achieved": value,
+            "target": target,
+            "gap": round(value - target, 4),
+            "reached": value >= target,
+        }
     return result
