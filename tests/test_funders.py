@@ -239,3 +239,36 @@ def test_seed_000_accompanied_in_2021_counts_those_started_in_2018_to_2020(
     )
     assert sum(group["cases"] for group in by_quarter.values()) == 5_956
     assert any(quarter.startswith("2018") for quarter in by_quarter)
+
+
+def test_barriers_count_a_person_in_each_theme_and_totals_count_people_once(
+    in_store: Invoke, enrol
+) -> None:  # type: ignore[no-untyped-def]
+    people = [(6, ["mobility:high", "housing"]), (14, ["mobility"]), (30, [])]
+    for months, barriers in people:
+        case_id = enrol(
+            "--unemployment-months", str(months), "--labour-market-status", "unemployed"
+        )
+        if barriers:
+            args = [arg for barrier in barriers for arg in ("--barrier", barrier)]
+            assert in_store("diagnostic", case_id, "--date", "2026-09-01", *args).exit_code == 0
+    result = in_store("summary", "--year", "2026", "--by", "barrier",
+                      "--by", "unemployment-duration", "--format", "json")  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    counts = json.loads(result.stdout)["counts"]
+    bands = ("12-23-months", "24-months-and-over", "under-12-months")
+    assert {
+        row: [counted[b] for b in bands] + [counted["total"]] for row, counted in counts.items()
+    } == {
+        "housing": [0, 0, 1, 1],
+        "mobility": [1, 0, 1, 2],
+        "none": [0, 1, 0, 1],
+        "total": [1, 1, 1, 3],  # three people, not four
+    }
+    by_barrier = json.loads(in_store("summary", "--year", "2026", "--by", "barrier",
+                                     "--format", "json").stdout)  # fmt: skip
+    assert {theme: s["cases"] for theme, s in by_barrier.items()} == {
+        "housing": 1,
+        "mobility": 2,
+        "none": 1,
+    }

@@ -10,7 +10,7 @@ import typer
 from accomp.cli import app
 from accomp.cli.common import date_option, open_store, programme_option, valid_cases
 from accomp.domain.fse import COLUMNS, fse_indicators
-from accomp.domain.summary import GROUPINGS, cross_table, group_key, summarise
+from accomp.domain.summary import GROUPINGS, cross_table, group_keys, summarise
 from accomp.errors import UsageError
 from accomp.render import Format, render_mapping, render_rows, to_json
 
@@ -80,7 +80,8 @@ def summary(
     if by:
         groups: dict[str, list[dict[str, Any]]] = {}
         for case in cases:
-            groups.setdefault(group_key(case, by[0], settings), []).append(case)
+            for key in group_keys(case, by[0], settings):
+                groups.setdefault(key, []).append(case)
         results = {
             name: summarise(members, settings, first, last, store.today)
             for name, members in sorted(groups.items())

@@ -16,12 +16,20 @@ from accomp.domain.fse import fse_indicators
 from accomp.domain.hours import BANDS, band, judged_week_hours
 from accomp.domain.outcomes import CATEGORIES
 from accomp.domain.settings import Settings
-from accomp.domain.summary import group_key, in_scope, summarise
+from accomp.domain.summary import group_keys, in_scope, summarise
 
 SMALL_CELL = 5
 HIDDEN = f"< {SMALL_CELL}"
 # The cohort's profile: the groupings shown, in this order.
-PROFILE = ("sex", "age-band", "qualification-group", "qpv", "labour-market-status")
+PROFILE = (
+    "sex",
+    "age-band",
+    "qualification-group",
+    "qpv",
+    "labour-market-status",
+    "unemployment-duration",
+    "barrier",
+)
 
 
 def months_of(first: dt.date, last: dt.date) -> list[str]:
@@ -60,7 +68,9 @@ def report_data(
             per_week.setdefault(monday, Counter())[band(realised)] += 1
     bands = [label for _, label in BANDS]
     profile = {
-        dimension: dict(sorted(Counter(group_key(c, dimension, settings) for c in scope).items()))
+        dimension: dict(
+            sorted(Counter(k for c in scope for k in group_keys(c, dimension, settings)).items())
+        )
         for dimension in PROFILE
     }
     mask = _masker(small_cells)

@@ -72,6 +72,8 @@ GROUPINGS = (
     "qpv",
     "disability",
     "labour-market-status",
+    "unemployment-duration",
+    "barrier",
     "age-band",
     "qualification",
     "qualification-group",
@@ -82,6 +84,10 @@ GROUPINGS = (
 )
 # Age at entry: the bands funders report (FSE+ and CEJ cut at 26 and 30).
 AGE_BANDS = ((26, "under-26"), (30, "26-29"), (45, "30-44"), (200, "45-and-over"))
+# Months of unemployment at entry: long-term from 12, very long-term from 24 (FSE+, DARES).
+UNEMPLOYMENT_BANDS = ((12, "under-12-months"), (24, "12-23-months"), (10**6, "24-months-and-over"))
+# Groupings in which a case may count several times (one group per barrier theme).
+MULTI_VALUED = frozenset({"barrier"})
 # Qualification levels 1-2 are "infra V" (no qualification), 3 and above "V and above".
 INFRA_V_MAX_LEVEL = 2
 # The enrolment fields the figures read (the groupings among them).
@@ -171,9 +177,17 @@ def in_scope(case: dict[str, Any], first: dt.date, last: dt.date) -> bool:
     return start <= last and (not exit_ or _day(exit_["date"]) >= first)
 
 
-def group_key(case: dict[str, Any], by: str, settings: Settings | None = None) -> str:
-    """The value of a case (its cohort view) for `accomp summary --by`; "unknown" when the
-    case does not say (and "no-exit" for the exit groupings of a case still active)."""
+def group_keys(case: dict[str, Any], by: str, settings: Settings) -> list[str]:
+    """The groups of a case (its cohort view) for `accomp summary --by`: one, except for the
+    groupings of MULTI_VALUED (a case counts in each of its barrier themes, or in `none`)."""
+    if by == "barrier":
+        return list(case["barrier_themes"]) or ["none"]
+    return [group_key(case, by, settings)]
+
+
+def group_key(case: dict[str, Any], by: str, settings: Settings) -> str:
+    """The value of a case for a single-valued grouping; "unknown" when the case does not
+    say (and "no-exit" for the exit groupings of a case still active)."""
     situation, exit_ = case["situation"], case.get("exit")
     if by == "sex":
         return str(case["identity"]["sex"])
@@ -182,6 +196,11 @@ def group_key(case: dict[str, Any], by: str, settings: Settings | None = None) -
         return "unknown" if value is None else (by if value else f"not-{by}")
     if by == "labour-market-status":
         return str(situation.get("labour_market_status") or "unknown")
+    if by == "unemployment-duration":
+        months = situation.get("unemployment_months")
+        if months is None:
+            return "unknown"
+        return next(label for limit, label in UNEMPLOYMENT_BANDS if months < limit)
     if by == "age-band":
         age = case["age_at_start"]
         return next(label for limit, label in AGE_BANDS if age < limit)
@@ -197,7 +216,6 @@ def group_key(case: dict[str, Any], by: str, settings: Settings | None = None) -
             return "no-exit"
         if by == "exit-outcome":
             return str(exit_["outcome"])
-        assert settings is not None
         return exit_category(exit_, settings, case["enrolment"]["programme"])
     if by in ("entry-month", "entry-quarter"):
         start = case["enrolment"]["start"]
@@ -215,23 +233,23 @@ def cross_table(
     rows_by: str,
     columns_by: str,
 ) -> dict[str, Any]:
-    """The people accompanied in the period, counted by two groupings (group_key): `counts`
+    """The people accompanied in the period, counted by two groupings (group_keys): `counts`
     and `shares` (of everyone accompanied) per row and column, with a `total` row and
-    column; every value either grouping takes in scope is a row or a column."""
+    column; every value either grouping takes in scope is a row or a column. With a
+    multi-valued grouping (barrier), a person counts in each of their groups, and the
+    totals count people once."""
     scope = [c for c in cases if in_scope(c, first, last)]
-    pairs = Counter(
-        (group_key(c, rows_by, settings), group_key(c, columns_by, settings)) for c in scope
-    )
-    rows = sorted({row for row, _ in pairs})
-    columns = sorted({column for _, column in pairs})
-    counts: dict[str, dict[str, int]] = {}
-    for row in [*rows, "total"]:
-        counted = {
-            column: sum(n for (r, c), n in pairs.items()
-                        if (row == "total" or r == row) and (column == "total" or c == column))
-            for column in [*columns, "total"]
-        }  # fmt: skip
-        counts[row] = counted
+    keys = [(group_keys(c, rows_by, settings), group_keys(c, columns_by, settings)) for c in scope]
+    pairs = Counter((row, column) for rows_of, columns_of in keys
+                    for row in rows_of for column in columns_of)  # fmt: skip
+    row_totals = Counter(row for rows_of, _ in keys for row in rows_of)
+    column_totals = Counter(column for _, columns_of in keys for column in columns_of)
+    rows, columns = sorted(row_totals), sorted(column_totals)
+    counts: dict[str, dict[str, int]] = {
+        row: {**{column: pairs[row, column] for column in columns}, "total": row_totals[row]}
+        for row in rows
+    }
+    counts["total"] = {**{column: column_totals[column] for column in columns}, "total": len(scope)}
     total = len(scope)
     return {
         "by": [rows_by, columns_by],
