@@ -385,3 +385,42 @@ def test_the_demo_summary(cli: Invoke) -> None:
     assert result.exit_code == 0
     data = json.loads(result.stdout)
     assert data["cases"] == 4 and data["exits"]["total"] == 1
+
+
+# Each grouping of `--by` on the hand-computed store: A (cej, F, 22 at entry, QPV, level 2,
+# exit CDI), B (intensive-2025, M, 35, not QPV, level 4, unemployed 14 months, no exit),
+# C (cej, X, 27, club, disability, exit CDD of 3 months); D and E are outside the period.
+BY_HAND = {
+    "programme": {"cej": 2, "intensive-2025": 1},
+    "referent": {"jdupont": 2, "mmartin": 1},
+    "modality": {"club": 1, "individual": 2},
+    "prescriber": {"unknown": 3},
+    "sex": {"F": 1, "M": 1, "X": 1},
+    "qpv": {"not-qpv": 1, "qpv": 1, "unknown": 1},
+    "disability": {"disability": 1, "unknown": 2},
+    "labour-market-status": {"unemployed": 1, "unknown": 2},
+    "unemployment-duration": {"12-23-months": 1, "unknown": 2},
+    "barrier": {"mobility": 1, "none": 2},
+    "age-band": {"26-29": 1, "30-44": 1, "under-26": 1},
+    "qualification": {"level-2": 1, "level-4": 1, "unknown": 1},
+    "qualification-group": {"V-and-above": 1, "infra-V": 1, "unknown": 1},
+    "outcome-category": {"durable-employment": 1, "no-exit": 1, "transition-employment": 1},
+    "exit-outcome": {"cdd": 1, "cdi": 1, "no-exit": 1},
+    "entry-month": {"2025-10": 1, "2026-02": 1, "2026-03": 1},
+    "entry-quarter": {"2025-Q4": 1, "2026-Q1": 2},
+}
+
+
+def test_every_grouping_of_by_counts_the_hand_computed_store(
+    in_store: Invoke, cohort: dict[str, str]
+) -> None:
+    from accomp.domain.summary import GROUPINGS
+
+    assert set(BY_HAND) == set(GROUPINGS)  # a new grouping needs its line here
+    for by, expected in BY_HAND.items():
+        result = in_store("summary", *PERIOD, "--by", by, "--format", "json")
+        assert result.exit_code == 0, result.stderr
+        assert {k: v["cases"] for k, v in json.loads(result.stdout).items()} == expected, by
+        rows = list(csv.reader(io.StringIO(
+            in_store("summary", *PERIOD, "--by", by, "--format", "csv").stdout)))  # fmt: skip
+        assert {row[0] for row in rows[1:]} == set(expected), by  # the same keys in CSV

@@ -86,6 +86,8 @@ def summary(
             name: summarise(members, settings, first, last, store.today)
             for name, members in sorted(groups.items())
         }
+        # Groups of cases that are all outside the period are not shown.
+        results = {name: s for name, s in results.items() if s["cases"]}
         typer.echo(_render_groups(results, by[0], fmt, first, last), nl=False)
         return
     result = summarise(cases, settings, first, last, store.today)
