@@ -126,6 +126,12 @@ def main() -> None:
     parser.add_argument(
         "--team-only", action="store_true", help="only the merge driver and sync measures"
     )
+    parser.add_argument(
+        "--warm-only",
+        action="store_true",
+        help="the warm cohort commands and single-case edits only, after one run that fills "
+        "the cache (for N=50000, where each cold run takes minutes)",
+    )
     args = parser.parse_args()
 
     stores = HERE / ".stores"
@@ -174,24 +180,9 @@ def main() -> None:
     # PYTHONDONTWRITEBYTECODE) would otherwise compile it on every start.
     compileall.compile_dir(HERE.parent / "accomp", quiet=1)
     print(f"measuring on {args.n} cases ({args.runs} runs each) …", file=sys.stderr)
-    read_times, parse_times = zip(*(floors(big) for _ in range(args.runs)), strict=True)
-    read_floor, parse_floor = statistics.median(read_times), statistics.median(parse_times)
-    print(f"  floors: read {read_floor:.2f} s, CSafeLoader {parse_floor:.2f} s", file=sys.stderr)
-    floor_rows = [
-        {"measure": "floor: read every file's bytes", "seconds": read_floor, "peak_mb": None, "runs": args.runs},
-        {"measure": "floor: parse every file, CSafeLoader, one core", "seconds": parse_floor, "peak_mb": None, "runs": args.runs},
-    ]  # fmt: skip
-    rows = floor_rows if args.team_only else [
-        *floor_rows,
-        measure("summary, cold (no cache)", args.runs, lambda: run(big, "summary", "--format", "json"), cold),
+    warm_rows = lambda: [  # noqa: E731 (measured in both modes, in this order)
         measure("summary, warm", args.runs, lambda: run(big, "summary", "--format", "json")),
-        measure("summary, after one case changed", args.runs, lambda: run(big, "summary", "--format", "json"), change_one),
-        measure("summary, first run of each next day", args.runs, next_day),
-        measure("validate --all, cold", args.runs, lambda: run(big, "validate", "--all"), cold),
-        measure("validate --all, warm", args.runs, lambda: run(big, "validate", "--all")),
-        measure("hours check --week 2026-W46, cold (no cache)", 1, lambda: run(big, "hours", "check", "--week", "2026-W46", "--format", "json"), cold),
         measure("hours check --week 2026-W46, warm", args.runs, lambda: run(big, "hours", "check", "--week", "2026-W46", "--format", "json")),
-        measure("hours check, every week of every contract, warm", args.runs, lambda: run(big, "hours", "check", "--format", "csv")),
         measure("contact due, warm", args.runs, lambda: run(big, "contact", "due", "--format", "json")),
         measure("list, warm", args.runs, lambda: run(big, "list", "--format", "json")),
         measure("export cases, warm", args.runs, lambda: run(big, "export", "cases", "--format", "csv")),
@@ -199,16 +190,47 @@ def main() -> None:
         measure("report --year 2026, warm", args.runs, lambda: run(big, "report", "--year", "2026", "--out", str(stores / "report.html"))),
         measure("contact log, 10-case store", args.runs, lambda: contact_log(small)),
         measure(f"contact log, {args.n}-case store", args.runs, lambda: contact_log(big)),
+    ]  # fmt: skip
+    if args.warm_only:
+        print("  filling the cache (a cold summary, not measured) …", file=sys.stderr, flush=True)
+        run(big, "summary", "--format", "json")
+        parse_floor = None
+        rows = warm_rows()
+    read_times, parse_times = (
+        ((), ()) if args.warm_only else zip(*(floors(big) for _ in range(args.runs)), strict=True)
+    )
+    if not args.warm_only:
+        read_floor, parse_floor = statistics.median(read_times), statistics.median(parse_times)
+        print(
+            f"  floors: read {read_floor:.2f} s, CSafeLoader {parse_floor:.2f} s", file=sys.stderr
+        )
+        floor_rows = [
+            {"measure": "floor: read every file's bytes", "seconds": read_floor, "peak_mb": None, "runs": args.runs},
+            {"measure": "floor: parse every file, CSafeLoader, one core", "seconds": parse_floor, "peak_mb": None, "runs": args.runs},
+        ]  # fmt: skip
+    rows = rows if args.warm_only else floor_rows if args.team_only else [
+        *floor_rows,
+        measure("summary, cold (no cache)", args.runs, lambda: run(big, "summary", "--format", "json"), cold),
+        measure("summary, after one case changed", args.runs, lambda: run(big, "summary", "--format", "json"), change_one),
+        measure("summary, first run of each next day", args.runs, next_day),
+        measure("validate --all, cold", args.runs, lambda: run(big, "validate", "--all"), cold),
+        measure("validate --all, warm", args.runs, lambda: run(big, "validate", "--all")),
+        measure("hours check --week 2026-W46, cold (no cache)", 1, lambda: run(big, "hours", "check", "--week", "2026-W46", "--format", "json"), cold),
+        measure("hours check, every week of every contract, warm", args.runs, lambda: run(big, "hours", "check", "--format", "csv")),
+        *warm_rows(),
         measure("accomp --help", args.runs, lambda: run(big, "--help")),
     ]  # fmt: skip
-    rows += team_rows(big, args.runs, args.n)
+    if not args.warm_only:
+        rows += team_rows(big, args.runs, args.n)
     by = {r["measure"]: r for r in rows}
     small_log = by.get("contact log, 10-case store", {"seconds": 0.0})["seconds"]
+    big_store = args.n >= 50_000  # the targets of a department's store
+    floor = parse_floor or 0.0
     targets = {
-        "summary, cold (no cache)": (f"≤ floor ({parse_floor:.1f} s)", parse_floor),
+        "summary, cold (no cache)": (f"≤ floor ({floor:.1f} s)", parse_floor),
         "summary, warm": ("≤ 1 s", 1.0),
         "summary, after one case changed": ("≤ 1.2 s", 1.2),
-        "validate --all, cold": (f"≤ 1.3 × floor ({1.3 * parse_floor:.1f} s)", 1.3 * parse_floor),
+        "validate --all, cold": (f"≤ 1.3 × floor ({1.3 * floor:.1f} s)", 1.3 * floor),
         "validate --all, warm": ("≤ 1 s", 1.0),
         f"contact log, {args.n}-case store": (f"≤ 1.2 × small ({1.2 * small_log:.2f} s) and ≤ 0.5 s", min(1.2 * small_log, 0.5)),
         "accomp --help": ("≤ 0.3 s", 0.3),
@@ -218,6 +240,12 @@ def main() -> None:
         "export cases, warm": ("≤ 1.5 s", 1.5),
         "summary, right after that sync": ("≤ 3 s", 3.0),
     }  # fmt: skip
+    if big_store:
+        small_log = by.get("contact log, 10-case store", {"seconds": 0.0})["seconds"]
+        targets[f"contact log, {args.n}-case store"] = (
+            f"≤ 1.2 × small ({1.2 * small_log:.2f} s)",
+            1.2 * small_log,
+        )
     lines = [
         f"# accomp benchmark: {args.n} cases",
         "",
@@ -234,16 +262,18 @@ def main() -> None:
         if row["measure"] == "summary, cold (no cache)" and row["peak_mb"] and row["peak_mb"] > 300:
             met += " (memory over 300 MB)"
         peak = "" if row["peak_mb"] is None else f"{row['peak_mb']:.0f}"
+        ratio = f"{row['seconds'] / parse_floor:.2f}" if parse_floor else ""
         lines.append(
-            f"| {row['measure']} | {row['seconds']:.3f} | {row['seconds'] / parse_floor:.2f} | {peak} | {target} | {met} |"
+            f"| {row['measure']} | {row['seconds']:.3f} | {ratio} | {peak} | {target} | {met} |"
         )
-    if not args.team_only:
+    if not args.team_only and not args.warm_only:
         summary_peak = max(
             by["summary, cold (no cache)"]["peak_mb"], by["summary, warm"]["peak_mb"]
         )
         lines.append(
             f"\nPeak memory of summary: {summary_peak:.0f} MB (target ≤ 300 MB: {'met' if summary_peak <= 300 else 'missed'})."
         )
+    if not args.team_only:
         warm = [r for r in rows if r["measure"].endswith("warm") and r["peak_mb"]]
         worst = max(warm, key=lambda r: r["peak_mb"])
         lines.append(
