@@ -83,6 +83,10 @@ def test_contact_due_lists_the_overdue_cases_oldest_first(
     assert [(r["case_id"], r["last_contact"], r["due"]) for r in early] == [
         (cej, None, "2026-09-21")
     ]
+    # Planning the week: --within 7 adds the CIVIS contact due on 2026-11-09 (in 1 day).
+    week = json.loads(in_store("contact", "due", "--on", "2026-11-08", "--within", "7",
+                               "--format", "json").stdout)  # fmt: skip
+    assert [(r["case_id"], r["days_overdue"]) for r in week] == [(cej, 48), (civis, -1)]
 
 
 def test_the_action_plan(store: Path, in_store: Invoke, case: str) -> None:
@@ -600,3 +604,14 @@ def test_dates_in_the_future_say_how_to_fix_the_clock_and_old_ones_warn(
         "contact", "log", case, "--date", "2026-11-02", "--channel", "phone", "--minutes", "5"
     )
     assert recent.exit_code == 0 and "warning" not in recent.stderr
+
+
+def test_programmes_lists_what_users_may_type(in_store: Invoke) -> None:
+    rows = json.loads(in_store("programmes", "--format", "json").stdout)
+    by_id = {row["id"]: row for row in rows}
+    assert by_id["rsa-coaching"]["aliases"] == "rsa"
+    assert by_id["civis-renforce"]["contact_every_days"] == "7, 31"
+    assert "CDD over 6 months" in by_id["civis-renforce"]["outcomes"]
+    assert [row["id"] for row in rows] == sorted(by_id)
+    help_text = in_store("enrol", "--help").stdout
+    assert "accomp programmes" in " ".join(help_text.split())

@@ -92,6 +92,7 @@ from accomp.cli import (  # noqa: E402,F401
     followup,
     hours,
     imports,
+    programmes,
     referents,
     report,
     retention,

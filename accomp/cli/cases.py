@@ -67,7 +67,7 @@ def enrol(
     programme: str | None = typer.Option(
         None,
         help="Programme from accomp.yaml: its id, an alias or a prefix (cej, rsa, civis, plie, "
-        "intensive with the defaults).",
+        "intensive with the defaults; `accomp programmes` lists the store's, with their labels).",
     ),
     start: str | None = typer.Option(None, help="Start of the contract, YYYY-MM-DD."),
     referent: str | None = typer.Option(None, help="The referent's id."),

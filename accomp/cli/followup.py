@@ -121,9 +121,22 @@ def contact_due(
     ctx: typer.Context,
     referent: str | None = typer.Option(None, help="Only this referent's cases."),
     on: str | None = typer.Option(None, metavar=DATE, help="As of this day (default: today)."),
+    within: int = typer.Option(
+        0,
+        "--within",
+        min=0,
+        max=366,
+        metavar="DAYS",
+        help="Also the contacts due in the next DAYS days (plan the week: --within 7).",
+    ),
     fmt: Format = FORMAT_OPTION,
 ) -> None:
-    """The worklist: active cases whose next contact is due or overdue, oldest first."""
+    """The worklist: active cases whose next contact is due or overdue, oldest first.
+
+    A case is due once its programme's cadence has passed since its last contact (or
+    its start, before any contact): a new case of a programme with a monthly cadence is
+    due a month after its start. --within shows the contacts coming up as well.
+    """
     store = open_store(ctx)
     day = date_option("--on", on) or store.today
     settings = store.settings
@@ -133,7 +146,7 @@ def contact_due(
             continue
         programme = settings.programme(view["programme"]) or {}
         due = next_contact_of_view(view, programme.get("contact_cadence") or [], day)
-        if due is not None and due.days_overdue >= 0:
+        if due is not None and due.days_overdue >= -within:
             rows.append(due.__dict__)
     rows.sort(key=lambda r: (r["due"], r["case_id"]))
     columns = [
