@@ -72,13 +72,24 @@ def _pseudonymised_columns(columns: list[str]) -> list[str]:
 
 def xlsx_bytes(rows: list[dict[str, Any]], columns: list[str], title: str) -> bytes:
     """An xlsx workbook of one sheet; text cells that look like formulas are neutralised."""
-    from openpyxl import Workbook  # heavy: only for xlsx exports
+    return xlsx_workbook([(title, columns, rows)])
+
+
+def xlsx_workbook(sheets: list[tuple[str, list[str], list[dict[str, Any]]]]) -> bytes:
+    """An xlsx workbook, one sheet per (title, columns, rows); formula-like text neutralised."""
+    from openpyxl import Workbook  # heavy: only for xlsx
 
     workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(title[:31])
-    sheet.append(columns)
-    for row in rows:
-        sheet.append([neutralise_formula(row.get(c)) for c in columns])
+    for title, columns, rows in sheets:
+        sheet = workbook.create_sheet(title[:31])
+        sheet.append(columns)
+        for row in rows:
+            sheet.append([neutralise_formula(_cell(row.get(c))) for c in columns])
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
+
+
+def _cell(value: Any) -> Any:
+    """A value a spreadsheet cell holds: lists joined by `;`."""
+    return ";".join(str(v) for v in value) if isinstance(value, list | tuple) else value

@@ -424,3 +424,26 @@ def test_every_grouping_of_by_counts_the_hand_computed_store(
         rows = list(csv.reader(io.StringIO(
             in_store("summary", *PERIOD, "--by", by, "--format", "csv").stdout)))  # fmt: skip
         assert {row[0] for row in rows[1:]} == set(expected), by  # the same keys in CSV
+
+
+def test_the_summary_as_a_workbook_has_one_sheet_per_table(
+    in_store: Invoke, cohort: dict[str, str], tmp_path: Path
+) -> None:
+    from openpyxl import load_workbook
+
+    out = tmp_path / "summary.xlsx"
+    result = in_store("summary", *PERIOD, "--format", "xlsx", "--out", str(out))
+    assert result.exit_code == 0, result.stderr
+    workbook = load_workbook(out, read_only=True)
+    assert workbook.sheetnames[:3] == ["figures", "cohorts", "exits"]
+    figures = {row[0]: row[1] for row in workbook["figures"].iter_rows(min_row=2, values_only=True)}
+    assert figures["cases"] == 3 and figures["durable_employment_rate"] == 0.5
+    exits = {row[0]: row[1] for row in workbook["exits"].iter_rows(min_row=2, values_only=True)}
+    assert exits["by_category.durable-employment"] == 1
+    cross = tmp_path / "cross.xlsx"
+    assert in_store("summary", *PERIOD, "--by", "programme", "--by", "sex", "--format", "xlsx",
+                    "--out", str(cross)).exit_code == 0  # fmt: skip
+    counts = load_workbook(cross, read_only=True)["counts"]
+    assert ("cej.total", 2) in list(counts.iter_rows(min_row=2, values_only=True))
+    missing_out = in_store("summary", *PERIOD, "--format", "xlsx")
+    assert missing_out.exit_code == 2 and "--out" in assert_one_line_error(missing_out.stderr)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any, Literal
 
 import typer
@@ -12,9 +14,11 @@ from accomp.cli.common import date_option, open_store, programme_option, valid_c
 from accomp.domain.fse import COLUMNS, fse_indicators
 from accomp.domain.summary import GROUPINGS, cross_table, group_keys, summarise
 from accomp.errors import UsageError
+from accomp.export import xlsx_workbook
 from accomp.render import Format, render_mapping, render_rows, to_json
 
 Indicators = Literal["fse"]
+SummaryFormat = Literal["table", "csv", "json", "markdown", "xlsx"]
 
 
 @app.command()
@@ -42,7 +46,12 @@ def summary(
     show_missing: bool = typer.Option(
         False, "--show-missing", help="With --indicators: list unknowns."
     ),
-    fmt: Format = typer.Option(Format.table, "--format", "-f", help="Output format."),
+    fmt: SummaryFormat = typer.Option(
+        "table", "--format", "-f", help="table, csv, json, markdown, or xlsx (with --out)."
+    ),
+    out: Path | None = typer.Option(
+        None, "--out", "-o", help="Write to this file (needed for xlsx: one sheet per table)."
+    ),
 ) -> None:
     """The figures of the cases enrolled in a period (default: this year up to today).
 
@@ -50,9 +59,21 @@ def summary(
     contacts, allowances, durations, caseloads and the funder's objectives.
     Names never appear: only counts, rates and referent ids.
     """
+    if fmt == "xlsx" and out is None:
+        raise UsageError("--format xlsx needs --out FILE")
     store = open_store(ctx)
     programme = programme_option(store, programme)
     first, last = period_of(from_, to, year, store.today)
+
+    def emit(data: dict[str, Any], render: Callable[[Format], str]) -> None:
+        """The figures as the format asks: text on stdout or in --out, or a workbook."""
+        body = xlsx_sheets(data) if fmt == "xlsx" else render(Format(fmt)).encode("utf-8")
+        if out is None:
+            typer.echo(body.decode("utf-8"), nl=False)
+            return
+        store.write_output(out, body)
+        typer.echo(f"accomp: wrote the summary to {out}", err=True)
+
     cases = []
     for case in valid_cases(store, strict=True, read="cohort"):
         enrolment = case["enrolment"]
@@ -66,7 +87,9 @@ def summary(
     settings = store.settings
     if indicators == "fse":
         result = fse_indicators(cases, settings, first, last, store.today)
-        typer.echo(_render_fse(result, fmt, show_missing, first, last), nl=False)
+        if not show_missing:
+            result = {k: v for k, v in result.items() if k != "missing"}
+        emit(result, lambda f: _render_fse(result, f, show_missing, first, last))
         return
     unknown = [name for name in by if name not in GROUPINGS]
     if unknown:
@@ -75,7 +98,7 @@ def summary(
         raise UsageError("--by: at most twice (rows, then columns of a cross-table)")
     if len(by) == 2:
         table = cross_table(cases, settings, first, last, by[0], by[1])
-        typer.echo(_render_cross(table, fmt, first, last), nl=False)
+        emit(table, lambda f: _render_cross(table, f, first, last))
         return
     if by:
         groups: dict[str, list[dict[str, Any]]] = {}
@@ -88,12 +111,11 @@ def summary(
         }
         # Groups of cases that are all outside the period are not shown.
         results = {name: s for name, s in results.items() if s["cases"]}
-        typer.echo(_render_groups(results, by[0], fmt, first, last), nl=False)
+        emit(results, lambda f: _render_groups(results, by[0], f, first, last))
         return
     result = summarise(cases, settings, first, last, store.today)
-    typer.echo(
-        _render_summary(result, fmt, first, last, settings.data["structure"].get("name")), nl=False
-    )
+    name = settings.data["structure"].get("name")
+    emit(result, lambda f: _render_summary(result, f, first, last, name))
 
 
 def period_of(
@@ -111,6 +133,19 @@ def period_of(
 
 
 # Rendering ---------------------------------------------------------------------
+
+
+def xlsx_sheets(data: dict[str, Any]) -> bytes:
+    """A workbook of the figures: the top-level numbers on a first sheet, then one sheet
+    per table (each nested part, as indicator / value rows)."""
+    figures = [{"indicator": k, "value": v} for k, v in data.items() if not isinstance(v, dict)]
+    sheets = [("figures", ["indicator", "value"], figures)] if figures else []
+    sheets += [
+        (key, ["indicator", "value"], [{"indicator": k, "value": v} for k, v in flatten(value)])
+        for key, value in data.items()
+        if isinstance(value, dict)
+    ]
+    return xlsx_workbook(sheets)
 
 
 def flatten(data: Any, prefix: str = "") -> list[tuple[str, Any]]:
