@@ -132,3 +132,29 @@ def render_report(data: dict[str, Any]) -> str:
     # The SVG comes from pygal, not from the store: it is markup, the rest is escaped.
     svg = {name: markupsafe.Markup(chart) for name, chart in charts(data).items()}
     return template.render(data=data, charts=svg)
+
+
+WEEKDAY_NAMES = {"mon": "Monday", "tue": "Tuesday", "wed": "Wednesday", "thu": "Thursday",
+                 "fri": "Friday", "sat": "Saturday", "sun": "Sunday"}  # fmt: skip
+
+
+def render_week(
+    programme: dict[str, Any], identity: dict[str, Any], referent: dict[str, Any]
+) -> str:
+    """The person's week (domain/week.py) as a one-page printable programme, for them: it
+    carries their name and their referent's contact, never anything else of the case."""
+    import jinja2
+
+    environment = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined)
+    template = environment.from_string(package_text("templates/week.html.j2"))
+    days: dict[str, list[dict[str, Any]]] = {}
+    for slot in programme["slots"]:
+        days.setdefault(slot["date"], []).append(slot)
+    return template.render(
+        week=programme,
+        days=[
+            (WEEKDAY_NAMES[slots[0]["day"]], date, slots) for date, slots in sorted(days.items())
+        ],
+        person=f"{identity['given_name']} {identity['family_name']}",
+        referent=referent,
+    )

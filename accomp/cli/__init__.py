@@ -99,6 +99,7 @@ from accomp.cli import (  # noqa: E402,F401
     store_commands,
     summary,
     sync,
+    week,
 )
 
 

@@ -153,6 +153,12 @@ def _plan_problems(case: dict[str, Any]) -> list[Problem]:
             )
         if action.get("hours_per_week") and action.get("hours"):
             problems.append(error((*where, "hours"), "give hours_per_week or hours, not both"))
+        for number, slot in enumerate(action.get("schedule") or []):
+            if slot["end"] <= slot["start"]:
+                problems.append(
+                    error((*where, "schedule", number, "end"),
+                          f"{slot['end']} is not after the slot's start {slot['start']}")
+                )  # fmt: skip
     return problems
 
 

@@ -176,11 +176,44 @@ def counting_kinds(settings: Settings) -> frozenset[str]:
     return frozenset(k for k, kind in settings.activity_kinds.items() if kind["counts"])
 
 
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def slot_hours(slot: dict[str, Any]) -> float:
+    """The hours of a slot of a schedule (HH:MM to HH:MM)."""
+    start_h, start_m = map(int, slot["start"].split(":"))
+    end_h, end_m = map(int, slot["end"].split(":"))
+    return max(0, (end_h * 60 + end_m) - (start_h * 60 + start_m)) / 60
+
+
+def schedule_hours(
+    action: dict[str, Any],
+) -> tuple[tuple[float, ...], tuple[tuple[dt.date, float], ...]]:
+    """An action's schedule as hours on each weekday (Monday first; () without weekly
+    slots) and its dated slots' hours, by date."""
+    weekly = [0.0] * 7
+    dated: dict[dt.date, float] = {}
+    has_weekly = False
+    for slot in action.get("schedule") or []:
+        if slot.get("weekday"):
+            weekly[WEEKDAYS.index(slot["weekday"])] += slot_hours(slot)
+            has_weekly = True
+        else:
+            day = dt.date.fromisoformat(slot["date"])
+            dated[day] = dated.get(day, 0.0) + slot_hours(slot)
+    return (tuple(weekly) if has_weekly else ()), tuple(sorted(dated.items()))
+
+
 def action_hours_on(action: dict[str, Any], day: dt.date) -> float:
-    """Hours an action plans on one day: a fifth of its weekly hours on working days, or its
-    one-off hours on its start date."""
+    """Hours an action plans on one day: its schedule's slots when it has one; else a fifth
+    of its weekly hours on working days, or its one-off hours on its start date."""
     start, end = _day(action["start"]), _day(action.get("end"))
     assert start is not None
+    if action.get("schedule"):
+        if not _inside(day, start, end):
+            return 0.0
+        weekly, dated = schedule_hours(action)
+        return (weekly[day.weekday()] if weekly else 0.0) + dict(dated).get(day, 0.0)
     if action.get("hours_per_week"):
         if day.weekday() < WORKING_DAYS and _inside(day, start, end):
             return float(action["hours_per_week"]) / WORKING_DAYS
@@ -198,6 +231,14 @@ class PlannedAction:
     end: dt.date | None
     per_day: float  # hours_per_week / 5, on each working day from start to end
     one_off: float  # hours on the start day
+    # With a schedule (then per_day and one_off are 0): hours on each weekday, Monday
+    # first, from start to end; and the hours of dated slots inside start..end.
+    weekly: tuple[float, ...] = ()
+    dated: tuple[tuple[dt.date, float], ...] = ()
+
+    @property
+    def scheduled(self) -> bool:
+        return bool(self.weekly or self.dated)
 
 
 def active_actions(case: dict[str, Any], kinds: frozenset[str]) -> list[PlannedAction]:
@@ -206,10 +247,14 @@ def active_actions(case: dict[str, Any], kinds: frozenset[str]) -> list[PlannedA
     for action in case["plan"]["actions"]:
         if action["status"] in INACTIVE_ACTION_STATUSES or action["kind"] not in kinds:
             continue
-        start = dt.date.fromisoformat(action["start"])
+        start, end = dt.date.fromisoformat(action["start"]), _day(action.get("end"))
+        weekly, dated = schedule_hours(action)
+        if weekly or dated:
+            planned.append(PlannedAction(start, end, 0.0, 0.0, weekly, dated))
+            continue
         per_day = float(action.get("hours_per_week") or 0) / WORKING_DAYS
         one_off = 0.0 if per_day else float(action.get("hours") or 0)
-        planned.append(PlannedAction(start, _day(action.get("end")), per_day, one_off))
+        planned.append(PlannedAction(start, end, per_day, one_off))
     return planned
 
 
@@ -240,7 +285,15 @@ def _planned_in_window(
     high = monday + dt.timedelta(days=6) if end is None else min(monday + dt.timedelta(days=6), end)
     total = 0.0
     for action in actions:
-        if action.per_day:
+        if action.scheduled:
+            first = max(low, action.start)
+            last = high if action.end is None else min(high, action.end)
+            day = first
+            while action.weekly and day <= last:
+                total += action.weekly[day.weekday()]
+                day += ONE_DAY
+            total += sum(hours for date, hours in action.dated if first <= date <= last)
+        elif action.per_day:
             first = max(low, action.start)
             last = high if action.end is None else min(high, action.end)
             if first <= last:
@@ -324,7 +377,14 @@ def hours_view(case: dict[str, Any], settings: Settings) -> dict[str, Any]:
         "changes": sorted([c["from"], float(c["hours"])] for c in case.get("target_changes", [])),
         "absences": [[a["from"], a["to"]] for a in case.get("absences", [])],
         "actions": [
-            [a.start.isoformat(), a.end.isoformat() if a.end else None, a.per_day, a.one_off]
+            [
+                a.start.isoformat(),
+                a.end.isoformat() if a.end else None,
+                a.per_day,
+                a.one_off,
+                list(a.weekly),
+                [[day.isoformat(), hours] for day, hours in a.dated],
+            ]
             for a in active_actions(case, kinds)
         ],
         "weeks": [monday.toordinal() for monday in mondays],
@@ -339,8 +399,15 @@ class HoursOfCase:
         self.case_id: str = view["case_id"]
         self.calendar = TargetCalendar.of_view(view)
         self.actions = [
-            PlannedAction(dt.date.fromisoformat(start), _day(end), per_day, one_off)
-            for start, end, per_day, one_off in view["actions"]
+            PlannedAction(
+                dt.date.fromisoformat(start),
+                _day(end),
+                per_day,
+                one_off,
+                tuple(weekly),
+                tuple((dt.date.fromisoformat(day), hours) for day, hours in dated),
+            )
+            for start, end, per_day, one_off, weekly, dated in view["actions"]
         ]
         self.weeks_realised: list[int] = view["weeks"]
         self.realised: list[float] = view["realised"]
