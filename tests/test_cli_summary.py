@@ -135,6 +135,8 @@ def test_the_summary_of_a_period_computed_by_hand(in_store: Invoke, cohort: dict
         "contacts": {"total": 4, "by_channel": {"in-person": 1, "phone": 2, "video": 1},
                      "per_case_per_month": 0.41, "cadence_respected": 0.0},
         "allowances": {"total": 100.0, "beneficiaries": 1},
+        "appointments": {"total": 0, "planned": 0, "done": 0, "missed": 0, "missed_excused": 0,
+                         "cancelled": 0, "missed_rate": 0.0},
         # A: 147 days = 4.83 months, C: 88 days = 2.89 months; median 3.86
         "durations": {"median_months": 3.9, "past_max_duration": 0},
         "caseload": {"mmartin": {"cases": 1, "limit": 50, "over_limit": False}},

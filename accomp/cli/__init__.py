@@ -93,6 +93,7 @@ from accomp.cli import (  # noqa: E402,F401
     hours,
     imports,
     programmes,
+    rdv,
     referents,
     report,
     retention,

@@ -34,6 +34,7 @@ SCHEMA_VERSION = 2
 # Top-level lists whose entries carry an `id`.
 ENTRY_LISTS = (
     "contacts",
+    "appointments",
     "activities",
     "absences",
     "target_changes",

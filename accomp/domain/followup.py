@@ -134,6 +134,7 @@ def followup_view(case: dict[str, Any]) -> dict[str, Any]:
     absences as [from, to, reason], sorted; `last_activity` the last contact, or
     the exit, or the start (see retention.last_activity).
     """
+    from accomp.domain import appointments
     from accomp.domain.retention import last_activity
 
     start, end = contract_window(case)
@@ -149,6 +150,7 @@ def followup_view(case: dict[str, Any]) -> dict[str, Any]:
         "absences": sorted([a["from"], a["to"], a["reason"]] for a in case["absences"]),
         "anonymised": bool(case.get("anonymised")),
         "last_activity": last_activity(case),
+        "appointments": appointments.view_of(case),
     }
 
 

@@ -121,6 +121,11 @@ def cohort_view(case: dict[str, Any], settings: Settings, on: dt.date) -> dict[s
         "late_contacts": late_contacts(case, _cadence(settings, case["enrolment"]["programme"])),
         "allowances": [{"date": a["date"], "amount": a["amount"]} for a in case["allowances"]],
         "followups": case["followups"],
+        # The appointments' days and outcomes (planned, done, missed, missed-excused, cancelled).
+        "appointments": sorted(
+            [a["date"], a["status"] + ("-excused" if a.get("excused") else "")]
+            for a in case.get("appointments") or []
+        ),
         **({"exit": exit_} if exit_ else {}),
         "hours": judged_weeks(case, settings, on),
     }
@@ -321,6 +326,7 @@ def summarise(
         "hours": _hours(scope, first, last, on),
         "contacts": _contacts(scope, settings, first, last, on),
         "allowances": _allowances(scope, first, last),
+        "appointments": _appointments(scope, first, last),
         "durations": {
             "median_months": round(
                 _median(_months(c["enrolment"]["start"], c["exit"]["date"]) for c in exits),
@@ -502,6 +508,25 @@ def cadence_respected(
     here = max(start, dt.date.fromordinal(days[index - 1])) if index else start
     allowed = cadence_days(cadence, start, here)
     return allowed is None or (end - here).days <= allowed
+
+
+def _appointments(scope: list[dict[str, Any]], first: dt.date, last: dt.date) -> dict[str, Any]:
+    """The appointments dated in the period by outcome; `missed_rate`: missed (excused or not)
+    among those that took place or should have (done + missed)."""
+    low, high = first.isoformat(), last.isoformat()
+    statuses = Counter(
+        status for c in scope for day, status in c["appointments"] if low <= day <= high
+    )
+    missed = statuses["missed"] + statuses["missed-excused"]
+    return {
+        "total": sum(statuses.values()),
+        "planned": statuses["planned"],
+        "done": statuses["done"],
+        "missed": missed,
+        "missed_excused": statuses["missed-excused"],
+        "cancelled": statuses["cancelled"],
+        "missed_rate": ratio(missed, statuses["done"] + missed),
+    }
 
 
 def _allowances(scope: list[dict[str, Any]], first: dt.date, last: dt.date) -> dict[str, Any]:
