@@ -86,6 +86,7 @@ def root(
 
 # Commands register themselves on `app` when their module is imported.
 from accomp.cli import (  # noqa: E402,F401
+    caseload,
     cases,
     exits,
     export,

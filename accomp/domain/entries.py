@@ -41,6 +41,7 @@ ENTRY_LISTS = (
     "allowances",
     "followups",
     "reopenings",
+    "referent_changes",
 )
 # Lists of the plan whose entries carry a number (prefix + integer), referred to by others.
 NUMBERED_LISTS = {"objectives": "O", "actions": "A"}

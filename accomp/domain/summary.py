@@ -336,7 +336,7 @@ def summarise(
             else 0.0,
             "past_max_duration": sum(1 for c in scope if past_max_duration(c, settings, on)),
         },
-        "caseload": _caseload(active, settings),
+        "caseload": caseload(active, settings),
     }
     summary["objectives"] = _objectives(summary, settings.objectives)
     if programme_objectives:
@@ -541,7 +541,7 @@ def _allowances(scope: list[dict[str, Any]], first: dt.date, last: dt.date) -> d
     }
 
 
-def _caseload(active: list[dict[str, Any]], settings: Settings) -> dict[str, dict[str, Any]]:
+def caseload(active: list[dict[str, Any]], settings: Settings) -> dict[str, dict[str, Any]]:
     """Active cases per referent at the end of the period, against the limit that applies."""
     own_limits = {r["id"]: r.get("caseload_limit") for r in settings.referents}
     result = {}
