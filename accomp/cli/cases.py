@@ -380,3 +380,30 @@ def diagnostic(
         themes_text = ", ".join(b["theme"] for b in barriers) or "no barrier"
         edit.message = f"diagnostic {edit.case_id}: {themes_text}"
         edit.recorded = ""  # say it: the diagnostic prints nothing else
+
+
+@app.command("find")
+def find(
+    ctx: typer.Context,
+    text: list[str] = typer.Argument(..., metavar="TEXT...", help="Name, birth date, id, phone…"),
+    fmt: Format = FORMAT_OPTION,
+) -> None:
+    """Find cases by the person's name, birth date, external id or phone, ignoring accents
+    and case; every word must match. Exit 1 when none does."""
+    from accomp.domain.search import matches
+
+    query = " ".join(text).strip()
+    if not query:
+        raise UsageError("give the text to look for")
+    store = open_store(ctx)
+    rows = [
+        {**list_row(row), "birth_date": row["birth_date"]}
+        for row in valid_cases(store, strict=False, read="row", ordered=False)
+        if matches(row, query)
+    ]
+    rows.sort(key=lambda r: r["case_id"])
+    typer.echo(
+        render_rows(rows, [*LIST_COLUMNS[:3], "birth_date", *LIST_COLUMNS[3:]], fmt), nl=False
+    )
+    if not rows:
+        raise typer.Exit(1)
