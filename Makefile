@@ -40,6 +40,12 @@ demo: $(STAMP)
 	@echo "== accomp contact due                   (the counsellors' worklist)"
 	@$(DEMO) contact due
 	@echo
+	@echo "== accomp rdv list --from 2026-11-16 --to 2026-11-29   (the agenda: appointments, day by day)"
+	@$(DEMO) rdv list --from 2026-11-16 --to 2026-11-29
+	@echo
+	@echo "== accomp caseload                       (each referent's active cases against the limit)"
+	@$(DEMO) caseload
+	@echo
 	@echo "== accomp summary                        (the coordinator's figures for funders)"
 	@$(DEMO) summary
 	@echo

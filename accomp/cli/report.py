@@ -8,7 +8,7 @@ import typer
 
 from accomp.cli import app
 from accomp.cli.common import open_store, programme_option, valid_cases
-from accomp.cli.summary import period_of
+from accomp.cli.summary import FROM_OPTION, TO_OPTION, YEAR_OPTION, period_of
 from accomp.errors import UsageError
 
 
@@ -16,13 +16,9 @@ from accomp.errors import UsageError
 def report(
     ctx: typer.Context,
     out: Path = typer.Option(..., "--out", "-o", metavar="FILE.html", help="The file to write."),
-    from_: str | None = typer.Option(
-        None, "--from", metavar="YYYY-MM-DD", help="First day of the period."
-    ),
-    to: str | None = typer.Option(None, metavar="YYYY-MM-DD", help="Last day of the period."),
-    year: int | None = typer.Option(
-        None, min=1900, max=2199, help="A calendar year as the period."
-    ),
+    from_: str | None = FROM_OPTION,
+    to: str | None = TO_OPTION,
+    year: int | None = YEAR_OPTION,
     programme: str | None = typer.Option(None, help="Only this programme."),
     small_cells: bool = typer.Option(
         False, "--small-cells", help='Show groups of 1 to 4 people as "< 5", and draw none.'

@@ -19,18 +19,18 @@ from accomp.render import Format, render_mapping, render_rows, to_json
 
 Indicators = Literal["fse"]
 SummaryFormat = Literal["table", "csv", "json", "markdown", "xlsx"]
+# The period of the figures (summary, report): --from/--to, or --year.
+FROM_OPTION = typer.Option(None, "--from", metavar="YYYY-MM-DD", help="First day of the period.")
+TO_OPTION = typer.Option(None, "--to", metavar="YYYY-MM-DD", help="Last day of the period.")
+YEAR_OPTION = typer.Option(None, min=1900, max=2199, help="A calendar year as the period.")
 
 
 @app.command()
 def summary(
     ctx: typer.Context,
-    from_: str | None = typer.Option(
-        None, "--from", metavar="YYYY-MM-DD", help="First day of the period."
-    ),
-    to: str | None = typer.Option(None, metavar="YYYY-MM-DD", help="Last day of the period."),
-    year: int | None = typer.Option(
-        None, min=1900, max=2199, help="A calendar year as the period."
-    ),
+    from_: str | None = FROM_OPTION,
+    to: str | None = TO_OPTION,
+    year: int | None = YEAR_OPTION,
     programme: str | None = typer.Option(None, help="Only this programme."),
     referent: str | None = typer.Option(None, help="Only this referent's cases."),
     modality: str | None = typer.Option(None, help="Only this modality (individual, club)."),
