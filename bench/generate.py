@@ -14,6 +14,7 @@ import datetime as dt
 import os
 import random
 import subprocess
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -146,13 +147,19 @@ def make_case(rng: random.Random) -> tuple[int, dict[str, Any]]:
     return start.year, document
 
 
-def _write_chunk(root: str, seeds: list[int]) -> int:
+def _write_chunk(root: str, seeds: list[int], part: int = 0, parts: int = 1) -> int:
     store = Store(Path(root))
     taken = {p.stem for p in store.root.glob("2*.yaml")}
+
+    def unavailable(candidate: str) -> bool:
+        # Each worker draws from its own part of the id space, so that no two workers
+        # can give the same id (at 50,000 cases, random ids did collide).
+        return candidate in taken or zlib.crc32(candidate.encode()) % parts != part
+
     for seed in seeds:
         rng = random.Random(seed)
         year, document = make_case(rng)
-        case_id = new_case_id(year, lambda candidate: candidate in taken, rng)
+        case_id = new_case_id(year, unavailable, rng)
         taken.add(case_id)
         written = new_case_document(store, case_id, document)
         upgrade(written)  # every entry gets its id, as a write through accomp gives it
@@ -166,11 +173,19 @@ def generate(root: Path, count: int, seed: int) -> None:
     create_store(root, "accomp", "bench")
     seeds = [seed * 1_000_003 + n for n in range(count)]
     workers = os.cpu_count() or 1
-    # Each worker draws ids from its own sequence: a collision across workers is
-    # checked below (32^5 ids a year make it very unlikely).
+    # Each worker draws ids from its own part of the id space (see _write_chunk); the
+    # count is still checked below.
     chunks = [seeds[i::workers] for i in range(workers)]
     with concurrent.futures.ProcessPoolExecutor(workers) as pool:
-        written = sum(pool.map(_write_chunk, [str(root)] * len(chunks), chunks))
+        written = sum(
+            pool.map(
+                _write_chunk,
+                [str(root)] * len(chunks),
+                chunks,
+                range(len(chunks)),
+                [len(chunks)] * len(chunks),
+            )
+        )
     actual = len(list(root.glob("2*.yaml")))
     if actual != written:
         raise SystemExit(f"id collision: {written} written, {actual} files")
