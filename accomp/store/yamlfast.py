@@ -41,12 +41,34 @@ _INT_12 = re.compile(
 )
 _NULL = re.compile(r"^(?:~|null|Null|NULL|)$")
 
+STR_TAG = "tag:yaml.org,2002:str"
+SEQ_TAG = "tag:yaml.org,2002:seq"
+MAP_TAG = "tag:yaml.org,2002:map"
+
 
 class FastLoader(BaseLoader):  # type: ignore[misc,valid-type]
     """PyYAML's C loader with YAML 1.2 scalars, dates as strings, no duplicates or aliases."""
 
     # Our own resolver table (PyYAML copies the parent's unless the class defines one).
     yaml_implicit_resolvers: ClassVar[dict[str | None, list[tuple[str, re.Pattern[str]]]]] = {}
+
+    # libyaml's composer calls these three for every node. This loader has no path
+    # resolvers, so PyYAML's versions come down to the lines below, minus their overhead.
+    def descend_resolver(self, current_node: Any, current_index: Any) -> None:
+        return None
+
+    def ascend_resolver(self) -> None:
+        return None
+
+    def resolve(self, kind: type, value: Any, implicit: tuple[bool, bool]) -> str:
+        if kind is yaml.ScalarNode:
+            if implicit[0]:
+                resolvers = self.yaml_implicit_resolvers.get(value[0] if value else "", ())
+                for tag, regexp in resolvers:
+                    if regexp.match(value):
+                        return tag
+            return STR_TAG
+        return SEQ_TAG if kind is yaml.SequenceNode else MAP_TAG
 
     def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
         # A collection met a second time is an alias (`*name`). Case files have
@@ -75,41 +97,53 @@ class FastLoader(BaseLoader):  # type: ignore[misc,valid-type]
         return super().construct_mapping(node, deep=deep)
 
 
-def _not_a_number(text: str, node: yaml.ScalarNode) -> yaml.constructor.ConstructorError:
-    return yaml.constructor.ConstructorError(
-        None, None, f"{text} is not a number accomp accepts", node.start_mark
-    )
-
-
-def _construct_int(loader: FastLoader, node: yaml.ScalarNode) -> int:
-    written = loader.construct_scalar(node)
+def _int_value(written: str) -> int:
     text = written.replace("_", "")
     sign = -1 if text.startswith("-") else 1
     text = text.lstrip("+-")
-    try:
-        if text.startswith("0b"):
-            return sign * int(text[2:], 2)
-        if text.startswith("0x"):
-            return sign * int(text[2:], 16)
-        if text.startswith("0o"):
-            return sign * int(text[2:], 8)
-        return sign * int(text)  # YAML 1.2: a leading zero is not octal
-    except ValueError:  # `+_`, `0x_`: the 1.2 pattern matches, no digit follows
-        raise _not_a_number(written, node) from None
+    if text.startswith("0b"):
+        return sign * int(text[2:], 2)
+    if text.startswith("0x"):
+        return sign * int(text[2:], 16)
+    if text.startswith("0o"):
+        return sign * int(text[2:], 8)
+    return sign * int(text)  # YAML 1.2: a leading zero is not octal; `+_`: ValueError
 
 
-def _construct_float(loader: FastLoader, node: yaml.ScalarNode) -> float:
-    written = loader.construct_scalar(node)
-    text = written.replace("_", "").lower()
-    try:
-        value = float(text)
-    except ValueError:  # `._`
-        raise _not_a_number(written, node) from None
+def _float_value(written: str) -> float:
+    value = float(written.replace("_", "").lower())  # `._`: ValueError
     # No figure in a case file is infinite or not a number (written `.inf`, or `1e400`
     # that overflows), and NaN passes every range check of a schema: refuse them.
     if not math.isfinite(value):
-        raise _not_a_number(written, node)
+        raise ValueError(written)
     return value
+
+
+def _bool_value(written: str) -> bool:
+    return written.lower() == "true"
+
+
+def _null_value(written: str) -> None:
+    return None
+
+
+# The value of a scalar of each core tag, from its text (ValueError: not a number accomp takes).
+SCALAR_VALUES = {
+    "tag:yaml.org,2002:int": _int_value,
+    "tag:yaml.org,2002:float": _float_value,
+    "tag:yaml.org,2002:bool": _bool_value,
+    "tag:yaml.org,2002:null": _null_value,
+}
+
+
+def _construct_scalar_value(loader: FastLoader, node: yaml.ScalarNode) -> Any:
+    written = loader.construct_scalar(node)
+    try:
+        return SCALAR_VALUES[node.tag](written)
+    except ValueError:
+        raise yaml.constructor.ConstructorError(
+            None, None, f"{written} is not a number accomp accepts", node.start_mark
+        ) from None
 
 
 def _refuse_tag(loader: FastLoader, node: yaml.Node) -> None:
@@ -123,14 +157,6 @@ for _tag in ("binary", "set", "omap", "pairs"):
     FastLoader.add_constructor(f"tag:yaml.org,2002:{_tag}", _refuse_tag)
 
 
-def _construct_bool(loader: FastLoader, node: yaml.ScalarNode) -> bool:
-    return loader.construct_scalar(node).lower() == "true"
-
-
-def _construct_null(loader: FastLoader, node: yaml.ScalarNode) -> None:
-    return None
-
-
 for _tag, _regexp, _first in (
     ("tag:yaml.org,2002:bool", _BOOL_12, "tTfF"),
     ("tag:yaml.org,2002:float", _FLOAT_12, "-+0123456789."),
@@ -138,10 +164,8 @@ for _tag, _regexp, _first in (
     ("tag:yaml.org,2002:null", _NULL, ["~", "n", "N", ""]),
 ):
     FastLoader.add_implicit_resolver(_tag, _regexp, list(_first))
-FastLoader.add_constructor("tag:yaml.org,2002:int", _construct_int)
-FastLoader.add_constructor("tag:yaml.org,2002:float", _construct_float)
-FastLoader.add_constructor("tag:yaml.org,2002:bool", _construct_bool)
-FastLoader.add_constructor("tag:yaml.org,2002:null", _construct_null)
+for _tag in SCALAR_VALUES:
+    FastLoader.add_constructor(_tag, _construct_scalar_value)
 
 
 def _refuse_timestamp(loader: FastLoader, node: yaml.ScalarNode) -> None:
@@ -153,3 +177,142 @@ def _refuse_timestamp(loader: FastLoader, node: yaml.ScalarNode) -> None:
 # No timestamp resolver: `2026-01-07` stays the string "2026-01-07", the form
 # the schema validates. An explicit `!!timestamp` tag is refused.
 FastLoader.add_constructor("tag:yaml.org,2002:timestamp", _refuse_timestamp)
+
+
+# ---------------------------------------------------------------------------
+# The plain builder: the document straight out of libyaml's events.
+#
+# PyYAML's composer and constructor (a node object, a resolver call, a generator
+# and a table of constructed objects per value) are most of the cost of reading
+# a case file: twice libyaml's own parse. For the documents accomp writes (maps,
+# lists and the scalars above, no tags of their own, no aliases of collections,
+# no duplicate keys, a few levels deep) this loop over libyaml's events builds
+# the same data with the same resolvers and scalar constructors. Anything else,
+# or anything it would refuse, it leaves to PyYAML's constructor (the caller
+# falls back), so that every refusal and its message stay PyYAML's.
+# tests/test_yaml_plain_builder.py holds the two to the same result.
+
+
+class NotPlain(Exception):
+    """The document needs PyYAML's own constructor (or is to be refused by it)."""
+
+
+def _scalar_value(tag: str, written: str) -> Any:
+    """The value of a scalar whose tag is resolved (or explicit); NotPlain for other tags."""
+    if tag == STR_TAG:
+        return written
+    value_of = SCALAR_VALUES.get(tag)
+    if value_of is None:
+        raise NotPlain
+    try:
+        return value_of(written)
+    except ValueError:
+        raise NotPlain from None
+
+
+# Plain scalars repeat (statuses, channels, dates, small numbers): their values are
+# kept, keyed by the text as written. Every value is immutable, so sharing is safe.
+_PLAIN_VALUES: dict[str, Any] = {}
+_PLAIN_VALUES_MAX = 200_000
+
+
+def _plain_value(written: str) -> Any:
+    value = _PLAIN_VALUES.get(written, _PLAIN_VALUES)
+    if value is not _PLAIN_VALUES:
+        return value
+    tag = STR_TAG
+    for candidate, regexp in FastLoader.yaml_implicit_resolvers.get(
+        written[0] if written else "", ()
+    ):
+        if regexp.match(written):
+            tag = candidate
+            break
+    value = _scalar_value(tag, written)
+    if len(_PLAIN_VALUES) >= _PLAIN_VALUES_MAX:
+        _PLAIN_VALUES.clear()
+    _PLAIN_VALUES[written] = value
+    return value
+
+
+_COLLECTION = object()  # what an anchor on a map or a list stands for
+_NO_KEY = object()
+
+
+def load_plain(text: str, max_depth: int) -> Any:
+    """The plain data of a one-document YAML text, or NotPlain (see above)."""
+    ScalarEvent, AliasEvent = yaml.ScalarEvent, yaml.AliasEvent
+    MappingStartEvent, SequenceStartEvent = yaml.MappingStartEvent, yaml.SequenceStartEvent
+    MappingEndEvent, SequenceEndEvent = yaml.MappingEndEvent, yaml.SequenceEndEvent
+    loader = FastLoader(text)
+    next_event = loader.get_event
+    try:
+        next_event()  # the stream's start
+        if type(next_event()) is yaml.StreamEndEvent:
+            return None  # an empty stream
+        anchors: dict[str, Any] = {}
+        # Open collections: the container, and for a map the key waiting for its value.
+        stack: list[list[Any]] = []
+        root: Any = _NO_KEY
+        while True:
+            event = next_event()
+            kind = type(event)
+            if kind is ScalarEvent:
+                tag = event.tag
+                if tag is None or tag == "!":  # resolved as the composer resolves it
+                    value = _plain_value(event.value) if event.implicit[0] else event.value
+                else:
+                    value = _scalar_value(tag, event.value)
+                if event.anchor is not None:
+                    if event.anchor in anchors:
+                        raise NotPlain  # PyYAML refuses a duplicate anchor
+                    anchors[event.anchor] = value
+            elif kind is AliasEvent:
+                value = anchors.get(event.anchor, _COLLECTION)
+                if value is _COLLECTION:
+                    raise NotPlain  # an alias of a collection (refused) or of nothing
+            elif kind is MappingStartEvent or kind is SequenceStartEvent:
+                # The document is depth 1, and nothing may lie deeper than max_depth.
+                if len(stack) + 1 >= max_depth:
+                    raise NotPlain
+                if stack and stack[-1][1] is _NO_KEY and type(stack[-1][0]) is dict:
+                    raise NotPlain  # a collection as a key
+                tag = event.tag
+                if kind is MappingStartEvent:
+                    if not (tag is None or tag == "!" or tag == MAP_TAG):
+                        raise NotPlain
+                    container: Any = {}
+                else:
+                    if not (tag is None or tag == "!" or tag == SEQ_TAG):
+                        raise NotPlain
+                    container = []
+                if event.anchor is not None:
+                    if event.anchor in anchors:
+                        raise NotPlain
+                    anchors[event.anchor] = _COLLECTION
+                stack.append([container, _NO_KEY])
+                continue
+            elif kind is MappingEndEvent or kind is SequenceEndEvent:
+                value = stack.pop()[0]
+            else:  # the document's end
+                break
+            if not stack:
+                root = value
+                continue
+            frame = stack[-1]
+            container = frame[0]
+            if type(container) is list:
+                container.append(value)
+            elif frame[1] is _NO_KEY:
+                if value in container:
+                    raise NotPlain  # a duplicate key (1, 1.0 and true are one key)
+                frame[1] = value
+            else:
+                container[frame[1]] = value
+                frame[1] = _NO_KEY
+        if type(next_event()) is not yaml.StreamEndEvent:
+            raise NotPlain  # several documents: PyYAML refuses them
+        return None if root is _NO_KEY else root
+    except (yaml.YAMLError, ValueError, TypeError, RecursionError):
+        raise NotPlain from None
+    finally:
+        loader.dispose()

@@ -62,12 +62,26 @@ def load_fast(text: str) -> Any:
 
     Raises YamlError with the line and column of the first problem.
     """
+    from accomp.store.yamlfast import NotPlain, load_plain
+
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    try:
+        return load_plain(text, MAX_DEPTH)
+    except NotPlain:
+        return load_with_pyyaml(text)  # PyYAML's constructor decides, and words any refusal
+
+
+def load_with_pyyaml(text: str) -> Any:
+    """load_fast through PyYAML's own constructor: the reference the plain builder must equal.
+
+    Slower (a Python method call and a generator per node), so used only for the
+    documents the plain builder leaves to it: tags, aliases, refusals.
+    """
     import yaml
 
     from accomp.store.yamlfast import FastLoader
 
-    if text.startswith("\ufeff"):
-        text = text[1:]
     try:
         document = yaml.load(text, Loader=FastLoader)
     except yaml.YAMLError as exc:
