@@ -12,6 +12,7 @@ import io
 from collections.abc import Iterable
 from typing import Any
 
+from accomp.domain.corrections import counted
 from accomp.domain.hours import WEEK_KEYS, figures_of_view
 from accomp.domain.pseudonym import pseudonymise_row
 from accomp.domain.rows import CASE_COLUMNS
@@ -49,7 +50,7 @@ def export_rows(
         rows = [
             {"case_id": case["case_id"], **{c: contact.get(c) for c in CONTACT_COLUMNS[1:]}}
             for case in cases
-            for contact in sorted(case["contacts"], key=lambda k: k["date"])
+            for contact in sorted(counted(case)["contacts"], key=lambda k: k["date"])
         ]
         rows.sort(key=_case_id)  # stable: each case's contacts stay in date order
         columns = list(CONTACT_COLUMNS)

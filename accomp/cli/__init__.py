@@ -88,6 +88,7 @@ def root(
 from accomp.cli import (  # noqa: E402,F401
     caseload,
     cases,
+    corrections,
     exits,
     export,
     followup,

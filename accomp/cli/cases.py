@@ -24,6 +24,7 @@ from accomp.cli.common import (
     valid_cases,
 )
 from accomp.domain.checks import birth_date_problem
+from accomp.domain.corrections import CORRECTABLE, counted, is_voided
 from accomp.domain.enrolment import EXTERNAL_ID_KINDS, NewCase, NotEligible, build_case
 from accomp.domain.rows import LIST_COLUMNS, list_row
 from accomp.errors import UsageError
@@ -287,6 +288,8 @@ def _case_tables(case: dict[str, Any]) -> str:
             "status",
         ]
         parts.append("Actions\n" + render_rows(plan["actions"], columns, Format.table))
+    voided = sum(is_voided(e) for name in CORRECTABLE for e in case.get(name) or [])
+    case = counted(case)  # the figures leave voided entries out
     counts = [
         ("contacts", len(case["contacts"])),
         ("last contact", max((c["date"] for c in case["contacts"]), default=None)),
@@ -297,6 +300,7 @@ def _case_tables(case: dict[str, Any]) -> str:
         ("allowances (EUR)", sum(a["amount"] for a in case["allowances"])),
         ("exit", f"{case['exit']['date']} {case['exit']['outcome']}" if case["exit"] else None),
         ("follow-ups", len(case["followups"])),
+        ("voided entries", voided),
     ]
     parts.append(render_mapping("Follow-up", counts, Format.table))
     return "\n".join(parts)

@@ -102,20 +102,6 @@ def contact_log(
         edit.message = f"contact {edit.case_id}: {channel}, {minutes} min on {day}"
 
 
-@contact_app.command("list")
-def contact_list(
-    ctx: typer.Context,
-    case_id: str = CASE_ARGUMENT,
-    fmt: Format = FORMAT_OPTION,
-) -> None:
-    """The contacts of one case, oldest first."""
-    store = open_store(ctx)
-    case = store.read_case(store.resolve_id(case_id))
-    rows = sorted(case["contacts"], key=lambda c: c["date"])
-    columns = ["date", "channel", "minutes", "mode", "by", "note"]
-    typer.echo(render_rows(rows, columns, fmt), nl=False)
-
-
 @contact_app.command("due")
 def contact_due(
     ctx: typer.Context,

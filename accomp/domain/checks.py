@@ -11,6 +11,7 @@ import datetime as dt
 from collections.abc import Iterable
 from typing import Any
 
+from accomp.domain.corrections import is_voided
 from accomp.domain.dates import add_months, age_on
 from accomp.domain.eligibility import eligibility_reasons
 from accomp.domain.entries import entry_lists
@@ -48,11 +49,12 @@ def _future_problems(case: dict[str, Any], today: dt.date) -> list[Problem]:
         ((section, index, "date"), entry["date"])
         for section in ("contacts", "allowances", "followups")
         for index, entry in enumerate(case[section])
+        if not is_voided(entry)
     ]
     dated += [
         (("activities", index, "date"), activity["date"])
         for index, activity in enumerate(case["activities"])
-        if activity["status"] == "done"
+        if activity["status"] == "done" and not is_voided(activity)
     ]
     if case.get("exit"):
         dated.append((("exit", "date"), case["exit"]["date"]))
@@ -189,6 +191,8 @@ def _entry_problems(case: dict[str, Any], settings: Settings) -> list[Problem]:
                     )
                 )
     for index, activity in enumerate(case["activities"]):
+        if is_voided(activity):  # it counts nowhere: what it refers to no longer matters
+            continue
         if activity["kind"] not in settings.activity_kinds:
             problems.append(
                 error(("activities", index, "kind"), f"unknown activity kind {activity['kind']!r}")
@@ -232,7 +236,10 @@ def _allowance_cap_problems(case: dict[str, Any], settings: Settings) -> list[Pr
     problems = []
     paid: dict[str, float] = {}
     forced: set[str] = set()
-    ordered = sorted(enumerate(case["allowances"]), key=lambda pair: pair[1]["date"])
+    ordered = sorted(
+        ((i, a) for i, a in enumerate(case["allowances"]) if not is_voided(a)),
+        key=lambda pair: pair[1]["date"],
+    )
     for index, allowance in ordered:
         year = allowance["date"][:4]
         paid[year] = paid.get(year, 0.0) + float(allowance["amount"])

@@ -148,8 +148,12 @@ def entry_day(entry: dict[str, Any]) -> str:
     return str(entry.get("date") or entry.get("from") or "")
 
 
+def date_order(entries: list[dict[str, Any]]) -> list[int]:
+    """The indexes of `entries` in date order (entries of the same day in the order they
+    were written): the order in which the list commands number them from 1."""
+    return sorted(range(len(entries)), key=lambda i: (entry_day(entries[i]), i))
+
+
 def entry_number(entries: list[dict[str, Any]], index: int) -> int:
-    """The number users see for `entries[index]`: its place from 1 in date order (entries of
-    the same day in the order they were written), as the list commands show them."""
-    order = sorted(range(len(entries)), key=lambda i: (entry_day(entries[i]), i))
-    return order.index(index) + 1
+    """The number users see for `entries[index]`."""
+    return date_order(entries).index(index) + 1

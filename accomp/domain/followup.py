@@ -11,6 +11,7 @@ from bisect import bisect_right
 from dataclasses import dataclass
 from typing import Any
 
+from accomp.domain.corrections import counted
 from accomp.domain.dates import add_months
 from accomp.domain.hours import ZERO_TARGET_REASONS, contract_window, target_on
 
@@ -52,6 +53,7 @@ def target_change_refusal(
 
 def activity_refusal(case: dict[str, Any], day: dt.date, hours: float) -> str | None:
     """Why an activity entry of `hours` on `day` is refused, or None."""
+    case = counted(case)  # voided entries count nowhere
     if not hours > 0:
         return f"--hours: must be more than 0 (got {hours:g})"
     if hours > MAX_HOURS_PER_ENTRY:
@@ -89,6 +91,7 @@ def allowance_cap_check(
     case: dict[str, Any], day: dt.date, amount: float, cap: float | None
 ) -> CapCheck:
     """The year's allowances with this new amount, against `cap` (None: no cap)."""
+    case = counted(case)  # voided entries count nowhere
     year = str(day.year)
     paid = sum(float(a["amount"]) for a in case["allowances"] if a["date"].startswith(year))
     return CapCheck(day.year, paid, amount, cap)
@@ -134,6 +137,7 @@ def followup_view(case: dict[str, Any]) -> dict[str, Any]:
     absences as [from, to, reason], sorted; `last_activity` the last contact, or
     the exit, or the start (see retention.last_activity).
     """
+    case = counted(case)  # voided entries count nowhere
     from accomp.domain import appointments
     from accomp.domain.retention import last_activity
 

@@ -29,6 +29,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from accomp.domain.corrections import counted
 from accomp.domain.dates import iso_week_label
 from accomp.domain.settings import Settings
 
@@ -115,6 +116,7 @@ class TargetCalendar:
 
     @classmethod
     def of(cls, case: dict[str, Any]) -> TargetCalendar:
+        case = counted(case)  # voided entries count nowhere
         start, end = contract_window(case)
         return cls(
             start,
@@ -308,6 +310,7 @@ def realised_by_week(
 ) -> dict[dt.date, float]:
     """Realised hours of every week with any (keyed by its Monday): done activities of counting
     kinds, and the contacts' minutes if they count. One pass over the entries."""
+    case = counted(case)  # voided entries count nowhere
     hours: dict[dt.date, float] = {}
 
     def add(day: str, amount: float) -> None:
@@ -360,6 +363,7 @@ def hours_view(case: dict[str, Any], settings: Settings) -> dict[str, Any]:
     Mondays as ordinals, sorted; `realised`: their hours, summed in the order
     realised_by_week sums them, so that the cached figures are the same bits).
     """
+    case = counted(case)  # voided entries count nowhere
     kinds = counting_kinds(settings)
     enrolment = case["enrolment"]
     programme = settings.programme(enrolment["programme"]) or {}

@@ -14,6 +14,7 @@ import copy
 import datetime as dt
 from typing import Any
 
+from accomp.domain.corrections import counted
 from accomp.domain.dates import add_months
 
 DEFAULT_RETENTION_MONTHS = 24
@@ -22,6 +23,7 @@ REMOVED = "(anonymised)"
 
 def last_activity(case: dict[str, Any]) -> str:
     """The last day something happened in a case: its last contact, or its exit, or its start."""
+    case = counted(case)  # voided entries count nowhere
     days = [c["date"] for c in case["contacts"]]
     if case.get("exit"):
         days.append(case["exit"]["date"])

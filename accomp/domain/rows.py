@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from accomp.domain.corrections import counted
 from accomp.domain.outcomes import exit_category
 from accomp.domain.settings import Settings
 
@@ -32,6 +33,7 @@ ENROLMENT_FIELDS = (
 
 def case_row(case: dict[str, Any], settings: Settings) -> dict[str, Any]:
     """One flat row for a case."""
+    case = counted(case)  # voided entries count nowhere
     identity, situation, enrolment = case["identity"], case["situation"], case["enrolment"]
     address = identity.get("address") or {}
     external = identity.get("external_ids") or {}

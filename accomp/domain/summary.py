@@ -35,6 +35,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from accomp.domain.checks import past_max_duration
+from accomp.domain.corrections import counted
 from accomp.domain.dates import age_on
 from accomp.domain.followup import cadence_days
 from accomp.domain.hours import contract_window, judged_in_period, judged_weeks
@@ -103,6 +104,7 @@ def cohort_view(case: dict[str, Any], settings: Settings, on: dt.date) -> dict[s
     the days a contact came later than the cadence allowed (`late_contacts`).
     It holds for later days as long as checks.stable_until says.
     """
+    case = counted(case)  # voided entries count nowhere
     exit_ = case.get("exit")
     return {
         "case_id": case["case_id"],
