@@ -196,6 +196,20 @@ def test_migrate_upgrades_an_old_store_in_one_commit(tmp_path: Path) -> None:
     assert "upgraded 0" in run(store, "migrate").stdout  # a second run changes nothing
 
 
+def test_migrate_brings_the_editors_schemas_up_to_date(tmp_path: Path) -> None:
+    from accomp.resources import schema_dir
+
+    store = tmp_path / "old"
+    assert invoke_cli(["init", str(store)]).exit_code == 0
+    stale = store / "schemas" / "casefile.schema.json"
+    stale.write_text(stale.read_text().replace('"voided"', '"gone"'))  # a copy from before
+    git(store, "commit", "-qam", "schemas of an older accomp")
+    assert run(store, "migrate").exit_code == 0
+    assert stale.read_bytes() == (schema_dir() / "casefile.schema.json").read_bytes()
+    assert git(store, "log", "-1", "--format=%s").strip() == "migrate: the editors' schemas"
+    assert git(store, "status", "--porcelain") == ""
+
+
 # -- three clones, random work, synced until quiet -------------------------------------
 
 

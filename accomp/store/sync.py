@@ -500,4 +500,25 @@ def migrate(store: Store, author: str | None) -> tuple[int, list[str]]:
                 batch.stage_edit(record.case_id, text, yamlio.load_round_trip(text))
         batch.message = f"migrate: {len(batch.names)} case file(s) to schema version 2 (entry ids)"
     ensure_gitattributes(store, author)
+    refresh_editor_schemas(store, author)
     return len(batch.names), invalid
+
+
+def refresh_editor_schemas(store: Store, author: str | None) -> list[str]:
+    """Bring the store's `schemas/` (what editors validate against while a person types) to
+    this accomp's schemas, committed; returns the names rewritten. accomp itself always
+    validates with its own, so stale copies only mislead editors (a new field flagged)."""
+    from accomp.resources import schema_dir
+
+    folder = store.root / "schemas"
+    if not folder.is_dir():
+        return []  # a store whose editors read the schemas elsewhere (the demo's, beside it)
+    rewritten = []
+    for schema in sorted(schema_dir().glob("*.schema.json")):
+        target = folder / schema.name
+        if not target.exists() or target.read_bytes() != schema.read_bytes():
+            files.atomic_write(target, schema.read_bytes())
+            rewritten.append(target)
+    if rewritten and store.repo is not None:
+        git.commit_paths(store.repo, rewritten, "migrate: the editors' schemas", author)
+    return [path.name for path in rewritten]
