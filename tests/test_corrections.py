@@ -18,8 +18,8 @@ from hypothesis import strategies as st
 
 from accomp.domain.corrections import counted, find_entry
 from accomp.domain.hours import weekly_figures
-from accomp.store.checking import default_settings
 from accomp.domain.settings import Settings
+from accomp.store.checking import default_settings
 from tests.conftest import Invoke, git, snapshot
 from tests.test_bad_input import assert_one_line_error
 
@@ -143,7 +143,10 @@ def test_a_voided_allowance_frees_the_yearly_cap(in_store: Invoke, enrol) -> Non
     over = in_store("allowance", "add", case_id, "--date", "2026-11-01", "--amount", "500")
     assert over.exit_code == 2 and "yearly cap" in over.stderr
     assert in_store("allowance", "fix", case_id, "1", "--amount", "1600").exit_code == 0
-    assert in_store("allowance", "void", case_id, "1", "--reason", "paid to the wrong case").exit_code == 0
+    assert (
+        in_store("allowance", "void", case_id, "1", "--reason", "paid to the wrong case").exit_code
+        == 0
+    )
     again = in_store("allowance", "add", case_id, "--date", "2026-11-01", "--amount", "500")
     assert again.exit_code == 0, again.stderr
     rows = _rows(in_store, "allowance", case_id)

@@ -192,7 +192,9 @@ EXTRAS = [
 
 @settings(max_examples=700, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
-    st.lists(st.tuples(st.sampled_from(KEYS), NODES), min_size=1, max_size=5, unique_by=lambda kv: kv[0]),
+    st.lists(
+        st.tuples(st.sampled_from(KEYS), NODES), min_size=1, max_size=5, unique_by=lambda kv: kv[0]
+    ),
     st.data(),
 )
 def test_generated_texts_give_the_same_data_or_the_same_refusal(
