@@ -29,6 +29,11 @@ def load_schema(name: str) -> dict[str, Any]:
         return json.load(handle)
 
 
+def package_path(relative: str) -> Path:
+    """A file or folder shipped inside the package."""
+    return _PACKAGE / relative
+
+
 def package_text(relative: str) -> str:
     """A text file shipped inside the package."""
     return (_PACKAGE / relative).read_text(encoding="utf-8")

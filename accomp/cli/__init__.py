@@ -94,6 +94,7 @@ from accomp.cli import (  # noqa: E402,F401
     followup,
     hours,
     imports,
+    letters,
     programmes,
     rdv,
     referents,

@@ -223,6 +223,15 @@ def editing(
     after_write(store, no_commit)
 
 
+def outside_store(store: Store, out: Path, what: str) -> None:
+    """Refuse to write a page that carries names inside the store (its history is shared)."""
+    if out.resolve().is_relative_to(store.root.resolve()):
+        raise UsageError(
+            f"--out: {out} is inside the store; write {what} outside it "
+            "(names never go into the store's history)"
+        )
+
+
 def sub_app(help_text: str) -> typer.Typer:
     """A group of subcommands (`accomp contact …`), with the same plain help as the root."""
     return typer.Typer(

@@ -7,7 +7,14 @@ from typing import Literal
 
 import typer
 
-from accomp.cli.common import AS_OPTION, CASE_ARGUMENT, NO_COMMIT_OPTION, editing, open_store
+from accomp.cli.common import (
+    AS_OPTION,
+    CASE_ARGUMENT,
+    NO_COMMIT_OPTION,
+    editing,
+    open_store,
+    outside_store,
+)
 from accomp.cli.followup import action_app, plan_app
 from accomp.domain.dates import parse_iso_week
 from accomp.domain.week import parse_slot, week_programme
@@ -116,9 +123,7 @@ def plan_week(
     programme = week_programme(case, store.settings, monday, store.today)
     if fmt == "html":
         assert out is not None
-        if out.resolve().is_relative_to(store.root.resolve()):
-            raise UsageError(f"--out: {out} is inside the store; write the person's programme "
-                             "outside it (names never go into the store's history)")  # fmt: skip
+        outside_store(store, out, "the person's programme")
         from accomp.report_html import render_week
 
         referents = {r["id"]: r for r in store.settings.referents}

@@ -360,6 +360,13 @@ class Store:
             pass  # a read-only store says it again next time
         return True
 
+    def make_output_folder(self, path: Path) -> None:
+        """Create a folder for outputs outside the store (private to its owner) if missing."""
+        try:
+            files.make_private_dir(path)
+        except OSError as exc:
+            raise StoreError(f"{display_path(path)}: cannot create ({exc.strerror})") from None
+
     def write_output(self, path: Path, data: bytes) -> None:
         """Write an export or a report outside the store, atomically and private to its owner."""
         try:
