@@ -28,8 +28,8 @@ def _address(store: Path, case_id: str) -> None:
 def test_a_convocation_names_the_person_and_the_appointment_outside_the_store(
     in_store: Invoke,
     store: Path,
-    booked: str,
-    tmp_path: Path,  # noqa: F811
+    booked: str,  # noqa: F811 (the fixture imported from test_rdv)
+    tmp_path: Path,
 ) -> None:
     _address(store, booked)
     before, commits = snapshot(store), git(store, "rev-list", "--count", "HEAD")
@@ -57,8 +57,8 @@ def test_a_convocation_names_the_person_and_the_appointment_outside_the_store(
 def test_bad_letter_requests_are_one_line_and_write_nothing(
     in_store: Invoke,
     store: Path,
-    booked: str,
-    tmp_path: Path,  # noqa: F811
+    booked: str,  # noqa: F811 (the fixture imported from test_rdv)
+    tmp_path: Path,
 ) -> None:
     assert in_store("rdv", "cancel", booked, "3", "--reason", "moved").exit_code == 0
     before = snapshot(store)
@@ -84,8 +84,8 @@ def test_a_store_template_replaces_accomps_and_a_day_gives_one_file_per_case(
     in_store: Invoke,
     store: Path,
     enrol,
-    booked: str,
-    tmp_path: Path,  # noqa: F811
+    booked: str,  # noqa: F811 (the fixture imported from test_rdv)
+    tmp_path: Path,
 ) -> None:  # type: ignore[no-untyped-def]
     other = enrol("--given-name", "Yanis", "--sex", "M")
     assert in_store("rdv", "add", other, "--at", "2026-11-26 09:00", "--minutes", "60",
@@ -128,8 +128,8 @@ PDFTOTEXT = shutil.which("pdftotext")
 )
 def test_a_convocation_prints_to_an_a4_pdf(
     in_store: Invoke,
-    booked: str,
-    tmp_path: Path,  # noqa: F811
+    booked: str,  # noqa: F811 (the fixture imported from test_rdv)
+    tmp_path: Path,
 ) -> None:
     pdf = tmp_path / "convocation.pdf"
     result = in_store("letter", booked, "--rdv", "2", "--out", str(pdf))
