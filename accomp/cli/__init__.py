@@ -100,6 +100,7 @@ from accomp.cli import (  # noqa: E402,F401
     referents,
     report,
     retention,
+    sessions,
     store_commands,
     summary,
     sync,

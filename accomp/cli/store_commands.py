@@ -11,6 +11,7 @@ from accomp.cli import app
 from accomp.cli.common import AS_OPTION, CASE_ARGUMENT, FORMAT_OPTION, author, open_store
 from accomp.errors import EXIT_CHECK_FAILED, UsageError
 from accomp.render import Format, render_rows
+from accomp.store import sessions as session_files
 from accomp.store.checking import LocatedProblem, display_path
 from accomp.store.init import create_store
 from accomp.store.store import SETTINGS_FILE
@@ -70,6 +71,11 @@ def validate(
             if record.path.name != SETTINGS_FILE:  # its problems are already in
                 problems += record.problems
             checked += 1
+        if not targets:  # the collective sessions too (sessions/*.yaml)
+            for session_id in session_files.session_ids(store):
+                path = session_files.session_path(store, session_id)
+                problems += session_files.check_session_file(store, path)[1]
+                checked += 1
     errors = [p for p in problems if p.problem.severity == "error"]
     warnings = [p for p in problems if p.problem.severity == "warning"]
     if fmt == "json":

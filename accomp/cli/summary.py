@@ -12,10 +12,12 @@ import typer
 from accomp.cli import app
 from accomp.cli.common import date_option, open_store, programme_option, valid_cases
 from accomp.domain.fse import COLUMNS, fse_indicators
+from accomp.domain.sessions import sessions_summary
 from accomp.domain.summary import GROUPINGS, cross_table, group_keys, summarise
 from accomp.errors import UsageError
 from accomp.export import xlsx_workbook
 from accomp.render import Format, render_mapping, render_rows, to_json
+from accomp.store import sessions as session_files
 
 Indicators = Literal["fse"]
 SummaryFormat = Literal["table", "csv", "json", "markdown", "xlsx"]
@@ -114,6 +116,9 @@ def summary(
         emit(results, lambda f: _render_groups(results, by[0], f, first, last))
         return
     result = summarise(cases, settings, first, last, store.today)
+    # Store-wide: a session gathers people of every programme and referent.
+    held = session_files.read_sessions(store)
+    result["sessions"] = sessions_summary(held, first.isoformat(), last.isoformat())
     name = settings.data["structure"].get("name")
     emit(result, lambda f: _render_summary(result, f, first, last, name))
 
@@ -251,6 +256,19 @@ def _render_summary(
                 ("cases whose cadence was respected", _percent(s["contacts"]["cadence_respected"])),
             ]
             + [(f"  {k}", v) for k, v in s["contacts"]["by_channel"].items()],
+            fmt,
+        ),
+        render_mapping(
+            "Collective sessions (the whole store)",
+            [
+                ("held", s["sessions"]["held"]),
+                ("cancelled", s["sessions"]["cancelled"]),
+                ("places offered", s["sessions"]["places"]),
+                ("registered", s["sessions"]["registered"]),
+                ("places filled", _percent(s["sessions"]["fill_rate"])),
+                ("attendance rate", _percent(s["sessions"]["attendance_rate"])),
+                ("hours of presence", s["sessions"]["hours_present"]),
+            ],
             fmt,
         ),
         render_mapping(

@@ -22,7 +22,7 @@ from accomp.domain.problems import Problem
 from accomp.resources import load_schema
 
 # The schemas whose compiled gate ships as generated code (accomp/store/gates/).
-GATES = ("casefile", "store", "import-mapping")
+GATES = ("casefile", "store", "import-mapping", "session")
 
 
 @functools.cache

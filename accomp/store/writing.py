@@ -45,6 +45,8 @@ class Transaction:
         self.committed = False
         self._locks = locks
         self._edits: dict[str, _Edit] = {}
+        # Session files changed with the cases (sessions.py): id -> (path, text before, document).
+        self._sessions: dict[str, tuple[Path, str | None, Any]] = {}
         self._pre_images: list[tuple[Path, bytes | None]] = []
 
     def open(self, case_id: str) -> dict[str, Any]:
@@ -109,6 +111,29 @@ class Transaction:
         edit.text = edit.plain = None
         return edit.document
 
+    def session(self, session_id: str, new: dict[str, Any] | None = None) -> Any:
+        """Lock a session file and return its round-trip document to change in place; with
+        `new`, create it from that plain data (refused if the file exists)."""
+        from accomp.store import sessions
+
+        if session_id not in self._sessions:
+            path = sessions.session_path(self.store, session_id)
+            lock = self.store.lock_path(f"session-{session_id}")
+            self._locks.enter_context(files.locked(lock, f"session {session_id}"))
+            if new is not None:
+                if path.exists():
+                    raise StoreError(f"session {session_id} exists already")
+                document = yamlio.to_round_trip(yamlio.with_dates(new))
+                document.yaml_set_start_comment(
+                    SCHEMA_MODELINE.format(ref="../schemas/session.schema.json")
+                )
+                self._sessions[session_id] = (path, None, document)
+            else:
+                sessions.read_session(self.store, session_id)  # checked as it is, first
+                text = yamlio.decode(files.read_regular(path))
+                self._sessions[session_id] = (path, text, yamlio.load_round_trip(text))
+        return self._sessions[session_id][2]
+
     def opened_paths(self) -> list[Path]:
         """The existing case files this transaction opened (new cases left out)."""
         return [edit.path for edit in self._edits.values() if edit.original is not None]
@@ -147,11 +172,29 @@ class Transaction:
                 continue  # opened, not changed
             if text is not None:
                 pending.append((edit.path, text.encode("utf-8")))
+        pending += self._session_texts()
         for path, data in pending:
             # The bytes as they were, to put back if the commit fails (the case is locked).
             self._pre_images.append((path, path.read_bytes() if path.exists() else None))
+            files.make_private_dir(path.parent)  # sessions/ for a store's first session
             files.atomic_write(path, data)
         return [path for path, _ in pending]
+
+    def _session_texts(self) -> list[tuple[Path, bytes]]:
+        """The changed session files, each validated (schema and rules) before any is written."""
+        from accomp.store import sessions
+
+        texts = []
+        for path, original, document in self._sessions.values():
+            text = yamlio.dump_round_trip(document, like=original)
+            if text == original:
+                continue
+            plain, problems = sessions.check_session_text(self.store, path, text)
+            if plain is None:
+                errors = [p for p in problems if p.problem.severity == "error"]
+                raise InvalidDocument(f"{first_error(errors)}; nothing was written")
+            texts.append((path, text.encode("utf-8")))
+        return texts
 
     def restore(self) -> None:
         """Put back every file this transaction wrote, byte for byte (a new case goes)."""
