@@ -43,6 +43,12 @@ demo: $(STAMP)
 	@echo "== accomp rdv list --from 2026-11-16 --to 2026-11-29   (the agenda: appointments, day by day)"
 	@$(DEMO) rdv list --from 2026-11-16 --to 2026-11-29
 	@echo
+	@echo "== accomp session list                   (collective sessions: places, registered, present)"
+	@$(DEMO) session list
+	@echo
+	@echo "== accomp session show 2026-11-18-1      (who attended: case ids; their hours are in their cases)"
+	@$(DEMO) session show 2026-11-18-1
+	@echo
 	@echo "== accomp caseload                       (each referent's active cases against the limit)"
 	@$(DEMO) caseload
 	@echo

@@ -10,6 +10,7 @@ which commits what they wrote.
 from __future__ import annotations
 
 import contextlib
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -124,9 +125,9 @@ class Transaction:
                 if path.exists():
                     raise StoreError(f"session {session_id} exists already")
                 document = yamlio.to_round_trip(yamlio.with_dates(new))
-                document.yaml_set_start_comment(
-                    SCHEMA_MODELINE.format(ref="../schemas/session.schema.json")
-                )
+                schemas = (self.store.root / self.store.schema_ref()).parent
+                ref = os.path.relpath(schemas / "session.schema.json", path.parent)
+                document.yaml_set_start_comment(SCHEMA_MODELINE.format(ref=ref))
                 self._sessions[session_id] = (path, None, document)
             else:
                 sessions.read_session(self.store, session_id)  # checked as it is, first
