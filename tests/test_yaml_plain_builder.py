@@ -246,3 +246,47 @@ def test_the_depth_limit_is_the_same_on_both_sides_of_it() -> None:
     for depth in range(28, 36):
         assert_same_as_reference("a: " + "[" * depth + "x" + "]" * depth + "\n")
         assert_same_as_reference("a: " + "[" * depth + "]" * depth + "\n")
+
+
+# Every command's output, with and without the builder --------------------------------
+
+COMMANDS = [
+    ["summary", "--format", "json"],
+    ["summary", "--by", "programme", "--format", "csv"],
+    ["summary", "--indicators", "fse", "--format", "json"],
+    ["list", "--format", "csv"],
+    ["hours", "check", "--week", "2026-W46", "--format", "json"],
+    ["contact", "due", "--format", "json"],
+    ["export", "cases", "--format", "csv"],
+    ["export", "contacts", "--format", "csv"],
+    ["retention", "--format", "json"],
+    ["validate", "--all", "--format", "json"],
+]
+
+
+def test_the_builder_changes_no_byte_of_any_commands_output_on_a_bench_store(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import shutil
+
+    from bench.generate import generate
+    from tests.conftest import invoke_cli
+
+    store = tmp_path / "bench"
+    generate(store, 80, 11)
+    monkeypatch.setenv("ACCOMP_TODAY", "2026-11-20")
+
+    def outputs() -> list[tuple[int, str, str]]:
+        shutil.rmtree(store / ".accomp" / "cache", ignore_errors=True)  # every file parsed
+        runs = [invoke_cli(["--store", str(store), *args]) for args in COMMANDS]
+        return [(run.exit_code, run.stdout, run.stderr) for run in runs]
+
+    with_builder = outputs()
+
+    def refuse(text: str, max_depth: int) -> None:
+        raise NotPlain
+
+    monkeypatch.setattr("accomp.store.yamlfast.load_plain", refuse)
+    without_builder = outputs()
+    assert [code for code, _, _ in with_builder] == [0, 0, 0, 0, 0, 0, 0, 0, 0, 0]
+    assert with_builder == without_builder
