@@ -151,6 +151,10 @@ def test_the_summary_of_a_period_computed_by_hand(in_store: Invoke, cohort: dict
                 "positive_exit_rate": {"achieved": 1.0, "target": 0.9, "gap": 0.1, "reached": True},
             },
         },
+        # No collective session in this store.
+        "sessions": {"held": 0, "cancelled": 0, "places": 0, "registered": 0, "fill_rate": None,
+                     "attendance_recorded": 0, "present": 0, "attendance_rate": None,
+                     "hours_present": 0.0},
     }  # fmt: skip
 
 

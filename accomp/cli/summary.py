@@ -163,8 +163,9 @@ def flatten(data: Any, prefix: str = "") -> list[tuple[str, Any]]:
     return [(prefix, data)]
 
 
-def _percent(value: float) -> str:
-    return f"{value * 100:.1f} %"
+def _percent(value: float | None) -> str:
+    """A rate as a percentage; `-` when there is nothing to divide by (no session held)."""
+    return "-" if value is None else f"{value * 100:.1f} %"
 
 
 def _rate_cell(figures: dict[str, Any]) -> str:
