@@ -95,6 +95,7 @@ from accomp.cli import (  # noqa: E402,F401
     hours,
     imports,
     letters,
+    phases,
     programmes,
     rdv,
     referents,

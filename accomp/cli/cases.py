@@ -26,6 +26,7 @@ from accomp.cli.common import (
 from accomp.domain.checks import birth_date_problem
 from accomp.domain.corrections import CORRECTABLE, counted, is_voided
 from accomp.domain.enrolment import EXTERNAL_ID_KINDS, NewCase, NotEligible, build_case
+from accomp.domain.phases import current_phase
 from accomp.domain.rows import LIST_COLUMNS, list_row
 from accomp.errors import UsageError
 from accomp.render import Format, render_mapping, render_rows, to_json
@@ -237,10 +238,10 @@ def show(
     elif fmt == "json":
         typer.echo(to_json(document), nl=False)
     else:
-        typer.echo(_case_tables(document), nl=False)
+        typer.echo(_case_tables(document, store.today.isoformat()), nl=False)
 
 
-def _case_tables(case: dict[str, Any]) -> str:
+def _case_tables(case: dict[str, Any], today: str) -> str:
     identity, situation, enrolment = case["identity"], case["situation"], case["enrolment"]
     external = ", ".join(
         f"{k}={v}" for k, v in sorted((identity.get("external_ids") or {}).items())
@@ -301,6 +302,8 @@ def _case_tables(case: dict[str, Any]) -> str:
         ("exit", f"{case['exit']['date']} {case['exit']['outcome']}" if case["exit"] else None),
         ("follow-ups", len(case["followups"])),
         ("voided entries", voided),
+        ("phase today", current_phase(case, today)),
+        ("target job", " ".join((case["plan"].get("target_job") or {}).values()) or None),
     ]
     parts.append(render_mapping("Follow-up", counts, Format.table))
     return "\n".join(parts)

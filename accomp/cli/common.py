@@ -223,6 +223,25 @@ def editing(
     after_write(store, no_commit)
 
 
+def partner_option(store: Store, option: str, typed: str | None) -> str | None:
+    """A partner as typed: free text while the store lists no partner, else one of their ids
+    (case-insensitive), so that figures can count by partner."""
+    if typed is None:
+        return None
+    text = typed.strip()
+    if not text:
+        raise UsageError(f"{option}: must not be empty")
+    known = {p["id"]: p for p in store.settings.partners}
+    if not known:
+        return text
+    if text.lower() in known:
+        return text.lower()
+    raise UsageError(
+        f"{option}: {text!r} is not a partner of the store (known: {', '.join(sorted(known))}; "
+        "see `accomp partners`)"
+    )
+
+
 def outside_store(store: Store, out: Path, what: str) -> None:
     """Refuse to write a page that carries names inside the store (its history is shared)."""
     if out.resolve().is_relative_to(store.root.resolve()):

@@ -17,6 +17,7 @@ from accomp.cli.common import (
     date_option,
     editing,
     open_store,
+    partner_option,
     required_date,
     sub_app,
     valid_cases,
@@ -239,7 +240,7 @@ def action_add(
         if objective:
             entry["objective"] = objective.upper()
         if partner:
-            entry["partner"] = partner.strip()
+            entry["partner"] = partner_option(edit.store, "--partner", partner)
         entry["status"] = "planned"
         entry["status_history"] = [{"status": "planned", "date": edit.store.today}]
         yamlio.append(edit.document["plan"]["actions"], entry)

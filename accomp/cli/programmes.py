@@ -35,3 +35,11 @@ def programmes(ctx: typer.Context, fmt: Format = FORMAT_OPTION) -> None:
     columns = ["id", "label", "aliases", "weekly_target_hours", "max_duration_months",
                "contact_every_days", "caseload_limit", "outcomes"]  # fmt: skip
     typer.echo(render_rows(rows, columns, fmt), nl=False)
+
+
+@app.command("partners")
+def partners(ctx: typer.Context, fmt: Format = FORMAT_OPTION) -> None:
+    """The structure's partners (accomp.yaml `partners`): once any is listed, `rdv add --with`,
+    `plan action add --partner` and `session add --partner` take their ids."""
+    rows = sorted(open_store(ctx).settings.partners, key=lambda p: p["id"])
+    typer.echo(render_rows(rows, ["id", "name", "kind", "contact"], fmt), nl=False)

@@ -17,6 +17,7 @@ from accomp.cli.common import (
     date_option,
     editing,
     open_store,
+    partner_option,
     sub_app,
     valid_cases,
     with_note,
@@ -81,7 +82,7 @@ def rdv_add(
         if place:
             entry["place"] = place.strip()
         if with_:
-            entry["with"] = with_.strip()
+            entry["with"] = partner_option(edit.store, "--with", with_)
         entry = with_note(entry, note)
         entry["status"] = "planned"
         if "appointments" not in edit.document:

@@ -18,6 +18,7 @@ from accomp.cli.common import (
     author,
     date_option,
     open_store,
+    partner_option,
     required_date,
     sub_app,
 )
@@ -88,7 +89,8 @@ def session_add(
         "schema_version": 1, "session_id": session_id, "title": _clean("--title", title),
         "kind": kind, "date": day.isoformat(), "start": start, "end": end, "places": places,
         "place": _clean("--place", place), "facilitator": _clean("--facilitator", facilitator),
-        "partner": _clean("--partner", partner), "attendees": [],
+        "partner": partner_option(store, "--partner", _clean("--partner", partner)),
+        "attendees": [],
     }  # fmt: skip
     message = f"session {session_id}: {kind}, {places} places"
     with store.transaction(message, author(as_), commit=not no_commit) as tx:

@@ -260,6 +260,11 @@ def _render_summary(
             fmt,
         ),
         render_mapping(
+            "Phases on the last day of the period (people accompanied)",
+            list(s["phases_at_end"].items()),
+            fmt,
+        ),
+        render_mapping(
             "Collective sessions (the whole store)",
             [
                 ("held", s["sessions"]["held"]),

@@ -16,6 +16,7 @@ from accomp.domain.dates import add_months, age_on
 from accomp.domain.eligibility import eligibility_reasons
 from accomp.domain.entries import entry_lists
 from accomp.domain.outcomes import followup_situations, needs_months
+from accomp.domain.phases import phase_problems
 from accomp.domain.problems import Problem, error, warning
 from accomp.domain.settings import Settings
 
@@ -34,6 +35,7 @@ def case_problems(case: dict[str, Any], settings: Settings, today: dt.date) -> l
     problems += _plan_problems(case)
     problems += _entry_problems(case, settings)
     problems += _exit_problems(case, settings)
+    problems += phase_problems(case)
     problems += _future_problems(case, today)
     limit = past_max_duration(case, settings, today)
     if limit:

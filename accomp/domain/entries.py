@@ -42,6 +42,7 @@ ENTRY_LISTS = (
     "followups",
     "reopenings",
     "referent_changes",
+    "phases",
 )
 # Lists of the plan whose entries carry a number (prefix + integer), referred to by others.
 NUMBERED_LISTS = {"objectives": "O", "actions": "A"}

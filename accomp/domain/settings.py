@@ -18,7 +18,16 @@ PROGRAMME_FIELD_DEFAULTS: dict[str, Any] = {
 }
 
 # Sections of accomp.yaml that, when present, replace the default section whole.
-SECTIONS = ("structure", "referents", "programmes", "activity_kinds", "outcomes", "objectives")
+SECTIONS = (
+    "structure",
+    "referents",
+    "partners",
+    "programmes",
+    "activity_kinds",
+    "outcomes",
+    "objectives",
+)
+LIST_SECTIONS = ("referents", "partners")
 
 
 @dataclass(frozen=True)
@@ -32,8 +41,8 @@ class Settings:
         """Whether `data` has the shape `merged` gives (a memo from elsewhere is checked so)."""
         return (
             set(data) == {*SECTIONS, "schema_version"}
-            and all(isinstance(data[name], dict) for name in SECTIONS if name != "referents")
-            and isinstance(data["referents"], list)
+            and all(isinstance(data[name], dict) for name in SECTIONS if name not in LIST_SECTIONS)
+            and all(isinstance(data[name], list) for name in LIST_SECTIONS)
         )
 
     @classmethod
@@ -48,6 +57,7 @@ class Settings:
             programmes[key] = complete
         data["programmes"] = programmes
         data["referents"] = data["referents"] or []
+        data["partners"] = data["partners"] or []
         data["structure"] = data["structure"] or {"name": None}
         data["objectives"] = data["objectives"] or {}
         return cls(data)
@@ -71,6 +81,10 @@ class Settings:
     @property
     def referents(self) -> list[dict[str, Any]]:
         return self.data["referents"]
+
+    @property
+    def partners(self) -> list[dict[str, Any]]:
+        return self.data["partners"]
 
     @property
     def referent_ids(self) -> list[str]:

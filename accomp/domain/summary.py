@@ -46,6 +46,7 @@ from accomp.domain.outcomes import (
     exit_category,
     rate_base,
 )
+from accomp.domain.phases import phase_counts, transitions
 from accomp.domain.settings import Settings
 
 # The barrier themes (freins périphériques) of the diagnostic, as in the case-file schema.
@@ -130,6 +131,7 @@ def cohort_view(case: dict[str, Any], settings: Settings, on: dt.date) -> dict[s
         ),
         **({"exit": exit_} if exit_ else {}),
         "hours": judged_weeks(case, settings, on),
+        "phases": [list(step) for step in transitions(case)],
     }
 
 
@@ -339,6 +341,8 @@ def summarise(
             "past_max_duration": sum(1 for c in scope if past_max_duration(c, settings, on)),
         },
         "caseload": caseload(active, settings),
+        # Where the people accompanied stand on the period's last day (outreach … closed).
+        "phases_at_end": phase_counts(scope, last.isoformat()),
     }
     summary["objectives"] = _objectives(summary, settings.objectives)
     if programme_objectives:
