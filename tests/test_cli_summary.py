@@ -151,6 +151,9 @@ def test_the_summary_of_a_period_computed_by_hand(in_store: Invoke, cohort: dict
                 "positive_exit_rate": {"achieved": 1.0, "target": 0.9, "gap": 0.1, "reached": True},
             },
         },
+        # On the period's last day B is in its pathway, A and C exited (closed: no follow-up).
+        "phases_at_end": {"outreach": 0, "diagnostic": 0, "pathway": 1, "follow-up": 0,
+                          "closed": 2},
         # No collective session in this store.
         "sessions": {"held": 0, "cancelled": 0, "places": 0, "registered": 0, "fill_rate": None,
                      "attendance_recorded": 0, "present": 0, "attendance_rate": None,
