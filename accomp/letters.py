@@ -54,8 +54,10 @@ def fill(template: str, context: dict[str, Any], name: str) -> str:
     except jinja2.TemplateSyntaxError as exc:
         raise UsageError(f"template {name}, line {exc.lineno}: {exc.message}") from None
     except jinja2.UndefinedError as exc:
-        if context.get("rdv") is None:
+        if context.get("rdv") is None and "rdv." in template:
             raise UsageError(f"template {name} is about an appointment: give --rdv N") from None
+        if context.get("session") is None and "session." in template:
+            raise UsageError(f"template {name} is about a session: use --session S") from None
         raise UsageError(f"template {name}: {exc.message}") from None
 
 

@@ -71,7 +71,7 @@ def test_bad_letter_requests_are_one_line_and_write_nothing(
         ([booked, "--rdv", "1", "--format", "md", "--out", out], "was on 2026-11-18"),
         ([booked, "--template", "nothing", "--rdv", "2", "--out", out], "no template 'nothing'"),
         (["--on", "2026-11-27", "--out", str(tmp_path / "day")], "no planned appointment"),
-        ([booked, "--on", "2026-11-26", "--out", out], "not both"),
+        ([booked, "--on", "2026-11-26", "--out", out], "give one of"),
     ):
         result = in_store("letter", *args)
         assert result.exit_code == 2, (args, result.stdout)
@@ -141,3 +141,31 @@ def test_a_convocation_prints_to_an_a4_pdf(
     assert "Zoé Quenouille" in words and "jeudi 26 novembre 2026 à 14 h 30" in words
     info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True).stdout
     assert "(A4)" in info
+
+
+def test_a_session_sends_one_invitation_per_registered_case(
+    in_store: Invoke, store: Path, enrol, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    first, second = enrol(), enrol("--given-name", "Yanis", "--sex", "M")
+    added = in_store("session", "add", "--title", "Atelier CV", "--date", "2026-11-26",
+                     "--from", "14:00", "--to", "16:30", "--places", "8", "--kind", "workshop",
+                     "--place", "Salle 2")  # fmt: skip
+    assert added.exit_code == 0, added.stderr
+    before = snapshot(store)
+    folder = tmp_path / "invitations"
+    nobody = in_store("letter", "--session", "2026-11-26-1", "--format", "md", "--out",
+                      str(folder))  # fmt: skip
+    assert nobody.exit_code == 2 and "nobody is registered" in assert_one_line_error(nobody.stderr)
+    assert in_store("session", "enrol", "2026-11-26-1", first, second).exit_code == 0
+    before = snapshot(store)
+    written = in_store("letter", "--session", "2026-11-26-1", "--format", "md", "--out",
+                       str(folder))  # fmt: skip
+    assert written.exit_code == 0, written.stderr
+    names = sorted(p.name for p in folder.iterdir())
+    assert names == sorted(f"{c}-session-2026-11-26-1.md" for c in (first, second))
+    text = (folder / f"{second}-session-2026-11-26-1.md").read_text()
+    assert "Monsieur Yanis Quenouille" in text
+    assert "« Atelier CV », le **jeudi 26 novembre 2026 de 14 h à 16 h 30**, Salle 2" in text
+    assert snapshot(store) == before
+    both = in_store("letter", first, "--session", "2026-11-26-1", "--out", str(folder))
+    assert both.exit_code == 2 and "give one of" in both.stderr

@@ -20,9 +20,11 @@ from accomp.store.templates import letter_template
 
 
 def _letter(
-    store: Store, case: dict[str, Any], number: int | None, template: str, name: str
-) -> str:
-    """One filled letter (Markdown) for a case and, if given, its appointment `number`."""
+    store: Store, case: dict[str, Any], number: int | None, template: str, name: str,
+    session: dict[str, Any] | None = None,
+) -> str:  # fmt: skip
+    """One filled letter (Markdown) for a case and, if given, its appointment `number` or the
+    session it is registered for."""
     appointment = None
     if number is not None:
         found = appointments.find(case, number)
@@ -43,9 +45,8 @@ def _letter(
     referents = {r["id"]: r for r in store.settings.referents}
     referent_id = case["enrolment"]["referent"]
     referent = referents.get(referent_id, {"id": referent_id})
-    context = letter_context(
-        case, appointment, referent, store.settings.data.get("structure") or {}, store.today
-    )
+    structure = store.settings.data.get("structure") or {}
+    context = letter_context(case, appointment, referent, structure, store.today, session)
     from accomp.letters import fill
 
     return fill(template, context, name)
@@ -55,30 +56,42 @@ def _letter(
 def letter(
     ctx: typer.Context,
     case_id: str | None = typer.Argument(None, metavar="[ID]", help="The case (or use --on)."),
-    template: str = typer.Option(
-        "convocation", "--template", help="A template of the store's templates/ or accomp's."
+    template: str | None = typer.Option(
+        None,
+        "--template",
+        help="A template of the store's templates/ or accomp's (default: convocation, or "
+        "session with --session).",
     ),
     rdv: int | None = typer.Option(None, "--rdv", metavar="N", min=1, help="The appointment."),
     on: str | None = typer.Option(
         None, "--on", metavar="YYYY-MM-DD", help="Every planned appointment of this day."
     ),
     referent: str | None = typer.Option(None, help="With --on: only this referent's."),
+    session: str | None = typer.Option(
+        None, "--session", metavar="S", help="Every case registered for this session."
+    ),
     fmt: LetterFormat = typer.Option("pdf", "--format", "-f", help="pdf, html or md."),
     out: Path = typer.Option(
         ..., "--out", help="The file (one letter) or the folder (--on: one file per letter)."
     ),
 ) -> None:
-    """Write a letter to the person: a convocation to an appointment (--rdv N), or one for
-    every planned appointment of a day (--on D, one file per case named by its case id).
+    """Write a letter to the person: a convocation to an appointment (--rdv N), one for
+    every planned appointment of a day (--on D), or an invitation for every case registered
+    for a collective session (--session S); one file per case, named by its case id.
 
     Letters carry the person's name and address: they are written outside the store and
     never committed. Templates are Markdown with {{ placeholders }} (see the README).
     """
     store = open_store(ctx)
+    template = template or ("session" if session else "convocation")
     text = letter_template(store.root, template)
     outside_store(store, out, "letters")
-    if (case_id is None) == (on is None):
-        raise UsageError("give a case ID (with --rdv N) or --on YYYY-MM-DD, not both")
+    if sum(given is not None for given in (case_id, on, session)) != 1:
+        raise UsageError("give one of: a case ID (with --rdv N), --on YYYY-MM-DD, --session S")
+    if session is not None:
+        for path in _session_letters(store, session, template, text, fmt, out):
+            typer.echo(str(path))
+        return
     if case_id is not None:
         case = store.read_case(store.resolve_id(case_id))
         letter_text = _letter(store, case, rdv, text, template)
@@ -115,5 +128,34 @@ def _day_letters(
         letter_text = _letter(store, case, row["number"], text, template)
         path = folder / f"{row['case_id']}-{template}-{iso}-{row['number']}.{fmt}"
         store.write_output(path, render([letter_text], fmt, f"{template} {row['case_id']}"))
+        written.append(path)
+    return written
+
+
+def _session_letters(
+    store: Store, session_id: str, template: str, text: str, fmt: LetterFormat, folder: Path
+) -> list[Path]:
+    """One invitation per case registered for a session that is still to come."""
+    from accomp.store.sessions import read_session
+
+    session = read_session(store, session_id)
+    if session.get("cancelled"):
+        raise UsageError(f"session {session_id} was cancelled on {session['cancelled']}")
+    if session["date"] < store.today.isoformat():
+        raise UsageError(f"session {session_id} was on {session['date']}: no invitation for it")
+    if not session["attendees"]:
+        raise UsageError(f"nobody is registered for session {session_id} (accomp session enrol)")
+    letters = [
+        (
+            attendee["case_id"],
+            _letter(store, store.read_case(attendee["case_id"]), None, text, template, session),
+        )
+        for attendee in session["attendees"]
+    ]
+    store.make_output_folder(folder)
+    written = []
+    for case_id, letter_text in sorted(letters):
+        path = folder / f"{case_id}-{template}-{session_id}.{fmt}"
+        store.write_output(path, render([letter_text], fmt, f"{template} {case_id}"))
         written.append(path)
     return written

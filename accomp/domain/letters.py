@@ -44,9 +44,10 @@ def letter_context(
     referent: dict[str, Any],
     structure: dict[str, Any],
     today: dt.date,
+    session: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """The names a template may use: person, address, rdv (or None), referent, structure,
-    case_id, today. Strings only, so that a template cannot reach into the case."""
+    """The names a template may use: person, address, rdv and session (or None), referent,
+    structure, case_id, today. Strings only, so that a template cannot reach into the case."""
     identity = case["identity"]
     address = identity.get("address") or {}
     context: dict[str, Any] = {
@@ -72,7 +73,18 @@ def letter_context(
         },
         "structure": {"name": structure.get("name") or ""},
         "rdv": None,
+        "session": None,
     }
+    if session is not None:
+        context["session"] = {
+            "id": session["session_id"],
+            "title": session["title"],
+            "date": french_date(dt.date.fromisoformat(session["date"])),
+            "start": french_time(session["start"]),
+            "end": french_time(session["end"]),
+            "place": session.get("place") or "",
+            "partner": session.get("partner") or "",
+        }
     if appointment is not None:
         day = dt.date.fromisoformat(appointment["date"])
         context["rdv"] = {
