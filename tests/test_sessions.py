@@ -138,3 +138,21 @@ def test_the_summary_counts_sessions_places_and_attendance(
     assert outside["sessions"]["held"] == 0 and outside["sessions"]["attendance_rate"] is None
     listed = json.loads(in_store("session", "list", "--format", "json").stdout)
     assert [(r["session_id"], r["registered"], r["present"]) for r in listed] == [(workshop, 2, 1)]
+
+
+def test_a_session_is_cancelled_once_and_only_without_attendance(
+    in_store: Invoke, store: Path, enrol, workshop: str
+) -> None:  # type: ignore[no-untyped-def]
+    case_id = enrol()
+    assert in_store("session", "enrol", workshop, case_id).exit_code == 0
+    assert in_store("session", "attendance", workshop, case_id, "--set", "present").exit_code == 0
+    _refused(in_store, store, ["session", "cancel", workshop], "clear it first")
+    assert in_store("session", "attendance", workshop, case_id, "--set", "clear").exit_code == 0
+    cancelled = in_store("session", "cancel", workshop)
+    assert cancelled.exit_code == 0, cancelled.stderr
+    _refused(in_store, store, ["session", "cancel", workshop], "already cancelled on 2026-11-20")
+    _refused(in_store, store, ["session", "enrol", workshop, enrol("--given-name", "Léo")],
+             "was cancelled on 2026-11-20")  # fmt: skip
+    summary = json.loads(in_store("summary", "--format", "json").stdout)
+    assert (summary["sessions"]["held"], summary["sessions"]["cancelled"]) == (0, 1)
+    assert _realised(in_store, case_id) == 0

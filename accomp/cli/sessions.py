@@ -163,6 +163,28 @@ def session_enrol(
     after_write(store, no_commit)
 
 
+@session_app.command("cancel")
+def session_cancel(
+    ctx: typer.Context,
+    session_id: str = SESSION_ARGUMENT,
+    as_: str | None = AS_OPTION,
+    no_commit: bool = NO_COMMIT_OPTION,
+) -> None:
+    """Cancel a session (it stays, marked with today's date, and counts as cancelled in the
+    summary); refused once any attendance is recorded: clear it first."""
+    store = open_store(ctx)
+    message = f"session {session_id}: cancelled"
+    with store.transaction(message, author(as_), commit=not no_commit) as tx:
+        session = session_files.read_session(store, session_id)
+        refusal = rules.cancel_refusal(session)
+        if refusal:
+            raise UsageError(refusal)
+        day = dt.date.fromordinal(store.today.toordinal())
+        yamlio.set_key(tx.session(session_id), "cancelled", day)
+    typer.echo(message)
+    after_write(store, no_commit)
+
+
 @session_app.command("attendance")
 def session_attendance(
     ctx: typer.Context,

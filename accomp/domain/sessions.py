@@ -88,6 +88,19 @@ def registration_refusal(session: dict[str, Any], case_ids: list[str]) -> str | 
     return None
 
 
+def cancel_refusal(session: dict[str, Any]) -> str | None:
+    """Why the session cannot be cancelled, or None."""
+    if session.get("cancelled"):
+        return f"session {session['session_id']} was already cancelled on {session['cancelled']}"
+    recorded = sorted(a["case_id"] for a in session["attendees"] if a.get("attendance"))
+    if recorded:
+        return (
+            f"attendance is recorded for {', '.join(recorded)}: clear it first "
+            f"(accomp session attendance {session['session_id']} ID... --set clear)"
+        )
+    return None
+
+
 def attendance_refusal(session: dict[str, Any], today: dt.date) -> str | None:
     """Why attendance cannot be recorded for the session today, or None."""
     if session.get("cancelled"):
