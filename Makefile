@@ -49,6 +49,9 @@ demo: $(STAMP)
 	@echo "== accomp session show 2026-11-18-1      (who attended: case ids; their hours are in their cases)"
 	@$(DEMO) session show 2026-11-18-1
 	@echo
+	@echo "== accomp phase list 2026-DEM03          (outreach before a contract, then follow-up in employment, with consent)"
+	@$(DEMO) phase list 2026-DEM03
+	@echo
 	@echo "== accomp caseload                       (each referent's active cases against the limit)"
 	@$(DEMO) caseload
 	@echo

@@ -154,7 +154,12 @@ def session_enrol(
         if refusal:
             raise UsageError(refusal)
         for case_id in resolved:
-            tx.open(case_id)  # the case must exist and be valid
+            before = tx.open(case_id)  # the case must exist and be valid
+            exit_ = before.get("exit")
+            if exit_ and exit_["date"] < session["date"]:
+                raise UsageError(
+                    f"{case_id} exited on {exit_['date']}, before session {session_id}"
+                )
         document = tx.session(session_id)
         for case_id in resolved:
             day = dt.date.fromordinal(store.today.toordinal())  # its own object: no `&id001`
