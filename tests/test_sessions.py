@@ -42,6 +42,10 @@ def test_attendance_writes_the_hours_into_each_case_and_voiding_it_removes_them(
     in_store: Invoke, store: Path, enrol, workshop: str
 ) -> None:  # type: ignore[no-untyped-def]
     first, second, third = enrol(), enrol("--given-name", "Inès"), enrol("--given-name", "Léo")
+    gone = enrol("--given-name", "Noé")
+    assert in_store("exit", gone, "--date", "2026-11-16", "--outcome", "cdi").exit_code == 0
+    _refused(in_store, store, ["session", "enrol", "2026-11-18-1", gone],
+             "exited on 2026-11-16, before session 2026-11-18-1")  # fmt: skip
     registered = in_store("session", "enrol", workshop, first, second)
     assert registered.exit_code == 0, registered.stderr
     _refused(in_store, store, ["session", "enrol", workshop, third], "0 free place(s) of 2")
