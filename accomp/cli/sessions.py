@@ -133,6 +133,7 @@ def session_show(
     typer.echo(render_rows([{"field": k, "value": v} for k, v in header], ["field", "value"], fmt),
                nl=False)  # fmt: skip
     columns = ["case_id", "registered_on", "attendance", "activity"]
+    typer.echo("\nAttendees" if fmt == Format.table else "")
     typer.echo(render_rows(session["attendees"], columns, fmt), nl=False)
 
 
