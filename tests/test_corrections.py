@@ -229,3 +229,38 @@ def test_numbers_follow_date_order_and_ids_name_the_same_entry(
     assert len(earlier) < number  # its number is after every earlier day's entries
     assert find_entry(case, "activities", activities[index]["id"]) == index
     assert find_entry(case, "activities", str(len(activities) + 1)) is None
+
+
+def test_an_action_is_fixed_and_its_planned_hours_follow(
+    in_store: Invoke, store: Path, enrol
+) -> None:  # type: ignore[no-untyped-def]
+    case_id = enrol()
+    added = in_store("plan", "action", "add", case_id, "--kind", "training", "--title",
+                     "Forklift licence", "--start", "2026-11-09", "--hours-per-week", "6")  # fmt: skip
+    assert added.exit_code == 0, added.stderr
+    assert _week(in_store, case_id, "2026-W46")["planned_hours"] == 6
+    fixed = in_store("plan", "action", "fix", case_id, "a1", "--hours-per-week", "12",
+                     "--title", "CACES R489 forklift licence")  # fmt: skip
+    assert fixed.exit_code == 0, fixed.stderr
+    assert git(store, "log", "-1", "--format=%s").strip() == (
+        f"fix {case_id}: action A1: hours_per_week, title"
+    )
+    assert _week(in_store, case_id, "2026-W46")["planned_hours"] == 12
+    once = in_store("plan", "action", "fix", case_id, "A1", "--hours", "20")
+    assert once.exit_code == 0, once.stderr
+    action = json.loads(in_store("show", case_id, "--format", "json").stdout)["plan"]["actions"][0]
+    assert action["hours"] == 20 and "hours_per_week" not in action
+    before, commits = snapshot(store), git(store, "rev-list", "--count", "HEAD")
+    for args, expected in (
+        (["A9", "--title", "x"], "no action A9"),
+        (["A1", "--end", "2026-11-01"], "before --start"),
+        (["A1", "--kind", "knitting"], "unknown activity kind"),
+        (["A1", "--objective", "O7"], "no objective O7"),
+        (["A1", "--hours", "20"], "already says so"),
+        (["A1"], "nothing to change"),
+    ):
+        result = in_store("plan", "action", "fix", case_id, *args)
+        assert result.exit_code == 2, (args, result.stdout)
+        assert expected in assert_one_line_error(result.stderr), args
+    assert snapshot(store) == before
+    assert git(store, "rev-list", "--count", "HEAD") == commits

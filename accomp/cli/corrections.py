@@ -23,6 +23,7 @@ from accomp.cli.common import (
     clean_note,
     editing,
     open_store,
+    partner_option,
     required_date,
 )
 from accomp.cli.followup import (
@@ -34,6 +35,7 @@ from accomp.cli.followup import (
     _check_kind,
     _finite,
     absence_app,
+    action_app,
     activity_app,
     allowance_app,
     contact_app,
@@ -378,3 +380,81 @@ def contract_void(
     """Void a change of the weekly target recorded by mistake (record the right one with
     `accomp contract hours`)."""
     void_entry(ctx, case_id, "target_changes", entry, reason, as_, no_commit)
+
+
+# plan actions ----------------------------------------------------------------
+# An action is not voided: a plan keeps what was agreed, and `plan action status --set
+# cancelled` says it will not happen (with its history). What was mistyped is fixed.
+
+
+@action_app.command("fix")
+def action_fix(
+    ctx: typer.Context,
+    case_id: str = CASE_ARGUMENT,
+    action: str = typer.Argument(..., metavar="ACTION", help="The action id (A1, …)."),
+    title: str | None = typer.Option(None, help="The right title."),
+    kind: str | None = typer.Option(None, help="The right activity kind."),
+    start: str | None = typer.Option(None, metavar=DATE, help="The right first day."),
+    end: str | None = typer.Option(None, metavar=DATE, help="The right last day."),
+    hours_per_week: float | None = typer.Option(None, help="Planned hours each week."),
+    hours: float | None = typer.Option(None, help="Planned hours of a one-off action."),
+    objective: str | None = typer.Option(None, help="The objective it serves (O1, …)."),
+    partner: str | None = typer.Option(None, help="The partner (an id once the store lists them)."),
+    as_: str | None = AS_OPTION,
+    no_commit: bool = NO_COMMIT_OPTION,
+) -> None:
+    """Correct an action of the plan (its status changes go through `plan action status`)."""
+    if hours_per_week is not None and hours is not None:
+        raise UsageError("give --hours-per-week or --hours, not both")
+    for option, value, limit in (
+        ("--hours-per-week", hours_per_week, 60),
+        ("--hours", hours, 2000),
+    ):
+        if value is not None and not 0 < _finite(option, value) <= limit:
+            raise UsageError(f"{option}: must be more than 0 and at most {limit}")
+    if title is not None and not title.strip():
+        raise UsageError("--title: must not be empty")
+    with editing(ctx, case_id, as_, no_commit) as edit:
+        ident = action.upper()
+        actions = edit.before["plan"]["actions"]
+        index = next((i for i, a in enumerate(actions) if a["id"] == ident), None)
+        if index is None:
+            raise UsageError(f"no action {action} in case {edit.case_id} (see `accomp plan show`)")
+        before = actions[index]
+        if kind is not None:
+            _check_kind(edit.store.settings.activity_kinds, kind)
+        if objective is not None and objective.upper() not in {
+            o["id"] for o in edit.before["plan"]["objectives"]
+        }:
+            raise UsageError(f"--objective: no objective {objective} in case {edit.case_id}")
+        changes: dict[str, Any] = {
+            "title": title.strip() if title else None,
+            "kind": kind,
+            "start": _date("--start", start),
+            "end": _date("--end", end),
+            "hours_per_week": hours_per_week,
+            "hours": hours,
+            "objective": objective.upper() if objective else None,
+            "partner": partner_option(edit.store, "--partner", partner),
+        }
+        changes = {field: value for field, value in changes.items() if value is not None}
+        refusal = corrections.correction_refusal(before, changes)
+        if refusal:
+            raise UsageError(f"action {ident} of case {edit.case_id}: {refusal}")
+        if "start" in changes:
+            edit.check_date("--start", changes["start"])
+        first = changes.get("start") or dt.date.fromisoformat(before["start"])
+        last = changes.get("end") or (before.get("end") and dt.date.fromisoformat(before["end"]))
+        if last and last < first:
+            raise UsageError(f"--end: {last} is before --start {first}")
+        fields = corrections.changed_fields(before, changes)
+        target = edit.document["plan"]["actions"][index]
+        for field in fields:
+            yamlio.set_key(target, field, changes[field])
+        # An action plans hours one way: weekly, or once.
+        if "hours_per_week" in changes and "hours" in target:
+            del target["hours"]
+        if "hours" in changes and "hours_per_week" in target:
+            del target["hours_per_week"]
+        edit.message = f"fix {edit.case_id}: action {ident}: {', '.join(fields)}"
+        edit.recorded = ""
