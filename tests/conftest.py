@@ -12,7 +12,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from accomp.cli import app
+from accomp.cli import app, load_commands
+
+load_commands()  # the tests drive every command in-process
 
 REPO = Path(__file__).resolve().parent.parent
 DEMO_STORE = REPO / "casefiles"

@@ -263,8 +263,9 @@ def test_store_is_found_from_env_and_parent_folders(
 def test_help_of_every_command(cli: Invoke) -> None:
     from typer.main import get_command
 
-    from accomp.cli import app
+    from accomp.cli import app, load_commands
 
+    load_commands()
     group = get_command(app)
     for name, command in group.commands.items():  # type: ignore[attr-defined]
         assert command.help, f"{name} has no help text"

@@ -111,7 +111,8 @@ def test_200_commands_killed_at_random_moments(store: Path, in_store: Invoke, en
 WORKER = """
 import sys
 from typer.testing import CliRunner
-from accomp.cli import app
+from accomp.cli import app, load_commands
+load_commands()
 runner, codes = CliRunner(), []
 for index in range(int(sys.argv[2])):
     args = [a.replace("{i}", str(index)) for a in sys.argv[3:]]

@@ -84,33 +84,70 @@ def root(
     ctx.obj = AppState(store, debug)
 
 
-# Commands register themselves on `app` when their module is imported.
-from accomp.cli import (  # noqa: E402,F401
-    caseload,
-    cases,
-    corrections,
-    exits,
-    export,
-    followup,
-    hours,
-    imports,
-    letters,
-    phases,
-    programmes,
-    rdv,
-    referents,
-    report,
-    retention,
-    sessions,
-    store_commands,
-    summary,
-    sync,
-    week,
-)
+# Commands register themselves on `app` when their module is imported. Importing every
+# module, and typer building every command, costs each command about 0.1 s of start-up:
+# a command imports only the modules that register it (COMMAND_MODULES, checked against
+# the modules themselves by tests/test_cli_start.py); help, completion and an unknown
+# name import them all.
+COMMAND_MODULES: dict[str, tuple[str, ...]] = {
+    **dict.fromkeys(("enrol", "show", "list", "diagnostic", "find"), ("cases",)),
+    **dict.fromkeys(("caseload", "reassign"), ("caseload",)),
+    **dict.fromkeys(("exit", "followup", "reopen"), ("exits",)),
+    **dict.fromkeys(("contact", "activity", "absence", "allowance", "contract"), ("corrections",)),
+    "plan": ("corrections", "phases", "week"),
+    **dict.fromkeys(("phase", "consent"), ("phases",)),
+    **dict.fromkeys(("rdv", "agenda"), ("rdv",)),
+    **dict.fromkeys(("programmes", "partners"), ("programmes",)),
+    **dict.fromkeys(("init", "validate", "history"), ("store_commands",)),
+    **dict.fromkeys(("sync", "conflicts", "resolve", "migrate", "merge-driver"), ("sync",)),
+    **dict.fromkeys(("retention", "anonymise"), ("retention",)),
+    "export": ("export",),
+    "hours": ("hours",),
+    "import": ("imports",),
+    "letter": ("letters",),
+    "referent": ("referents",),
+    "report": ("report",),
+    "session": ("sessions",),
+    "summary": ("summary",),
+}
+ALL_MODULES = ("caseload", "cases", "corrections", "exits", "export", "followup", "hours",
+               "imports", "letters", "phases", "programmes", "rdv", "referents", "report",
+               "retention", "sessions", "store_commands", "summary", "sync", "week")  # fmt: skip
+
+
+def load_commands(names: list[str] | None = None) -> None:
+    """Register the commands `names` (top-level names), or every command."""
+    import importlib
+
+    modules = (
+        ALL_MODULES
+        if names is None or any(name not in COMMAND_MODULES for name in names)
+        else sorted({module for name in names for module in COMMAND_MODULES[name]})
+    )
+    for module in modules:
+        importlib.import_module(f"accomp.cli.{module}")
+
+
+def command_name(args: list[str]) -> str | None:
+    """The top-level command of a command line (None for the root's help or no command)."""
+    skip = False
+    for arg in args:
+        if skip:
+            skip = False
+        elif arg == "--store":
+            skip = True  # its value follows
+        elif arg in ("-h", "--help"):
+            return None
+        elif not arg.startswith("-"):
+            return arg
+    return None
 
 
 def main() -> None:
     """Entry point of the `accomp` console script."""
+    completing = any(key.endswith("_COMPLETE") for key in os.environ)
+    name = None if completing else command_name(sys.argv[1:])
+    load_commands([name] if name is not None else None)
     try:
         app(prog_name="accomp")
     except BrokenPipeError:  # `accomp list | head`: the reader has all it wanted
