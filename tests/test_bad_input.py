@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ENROL_ARGS, Invoke, snapshot
+from tests.conftest import ENROL_ARGS, Invoke, git, snapshot
 
 LINE = re.compile(r"^accomp: error: .+$")
 
@@ -18,6 +18,17 @@ def assert_one_line_error(stderr: str) -> str:
     assert LINE.match(lines[0]), stderr
     assert "Traceback" not in stderr
     return lines[0]
+
+
+def assert_refused(in_store: Invoke, store: Path, args: list[str], expected: str) -> None:
+    """A command refused in one line naming `expected`, exit 2, with nothing written or
+    committed in the store."""
+    before, commits = snapshot(store), git(store, "rev-list", "--count", "HEAD")
+    result = in_store(*args)
+    assert result.exit_code == 2, (args, result.stdout)
+    assert expected in assert_one_line_error(result.stderr), args
+    assert snapshot(store) == before
+    assert git(store, "rev-list", "--count", "HEAD") == commits
 
 
 def _break(path: Path, old: str, new: str) -> None:

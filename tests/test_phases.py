@@ -10,17 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from accomp.domain.phases import PHASES, phase_on
-from tests.conftest import Invoke, git, snapshot
-from tests.test_bad_input import assert_one_line_error
-
-
-def _refused(in_store: Invoke, store: Path, args: list[str], expected: str) -> None:
-    before, commits = snapshot(store), git(store, "rev-list", "--count", "HEAD")
-    result = in_store(*args)
-    assert result.exit_code == 2, (args, result.stdout)
-    assert expected in assert_one_line_error(result.stderr), args
-    assert snapshot(store) == before
-    assert git(store, "rev-list", "--count", "HEAD") == commits
+from tests.conftest import Invoke, git
+from tests.test_bad_input import assert_refused
 
 
 def _phase(in_store: Invoke, case_id: str, day: str) -> str:
@@ -34,7 +25,7 @@ def test_a_case_moves_forward_through_its_phases_into_follow_up_with_consent(
 ) -> None:  # type: ignore[no-untyped-def]
     case_id = enrol()  # from 2026-09-07
     assert _phase(in_store, case_id, "2026-10-01") == "pathway"  # none written: the pathway
-    _refused(in_store, store, ["phase", "set", case_id, "outreach", "--date", "2026-09-10"],
+    assert_refused(in_store, store, ["phase", "set", case_id, "outreach", "--date", "2026-09-10"],
              "the first phase begins on the enrolment start 2026-09-07")  # fmt: skip
     for phase, day in (("outreach", "2026-09-07"), ("diagnostic", "2026-09-21"),
                        ("pathway", "2026-10-05")):  # fmt: skip
@@ -46,18 +37,20 @@ def test_a_case_moves_forward_through_its_phases_into_follow_up_with_consent(
     assert [_phase(in_store, case_id, d) for d in ("2026-09-07", "2026-09-30", "2026-11-20")] == [
         "outreach", "diagnostic", "pathway"
     ]  # fmt: skip
-    _refused(in_store, store, ["phase", "set", case_id, "diagnostic", "--date", "2026-11-02"],
+    assert_refused(in_store, store, ["phase", "set", case_id, "diagnostic", "--date", "2026-11-02"],
              "phases only move forward")  # fmt: skip
-    _refused(in_store, store, ["phase", "set", case_id, "follow-up", "--date", "2026-11-02"],
+    assert_refused(in_store, store, ["phase", "set", case_id, "follow-up", "--date", "2026-11-02"],
              "after the exit")  # fmt: skip
     exited = in_store("exit", case_id, "--date", "2026-11-13", "--outcome", "cdi",
                       "--employer", "Exemple SA")  # fmt: skip
     assert exited.exit_code == 0, exited.stderr
     assert _phase(in_store, case_id, "2026-11-20") == "closed"  # exited, no follow-up yet
-    _refused(in_store, store, ["phase", "set", case_id, "follow-up", "--date", "2026-11-16"],
+    assert_refused(in_store, store, ["phase", "set", case_id, "follow-up", "--date", "2026-11-16"],
              "needs the person's consent")  # fmt: skip
     assert in_store("consent", case_id, "--given-on", "2026-11-13").exit_code == 0
-    _refused(in_store, store, ["consent", case_id, "--given-on", "2026-11-14"], "already given")
+    assert_refused(
+        in_store, store, ["consent", case_id, "--given-on", "2026-11-14"], "already given"
+    )
     moved = in_store("phase", "set", case_id, "follow-up", "--date", "2026-11-16")
     assert moved.exit_code == 0, moved.stderr
     assert _phase(in_store, case_id, "2026-11-20") == "follow-up"
@@ -86,9 +79,9 @@ def test_a_hand_edited_backward_phase_is_an_error_with_its_line(
 
 def test_the_target_job_and_the_partners_directory(in_store: Invoke, store: Path, enrol) -> None:  # type: ignore[no-untyped-def]
     case_id = enrol()
-    _refused(in_store, store, ["plan", "target-job", case_id, "--rome", "Z1234", "--label", "x"],
+    assert_refused(in_store, store, ["plan", "target-job", case_id, "--rome", "Z1234", "--label", "x"],
              "not a ROME code")  # fmt: skip
-    _refused(in_store, store, ["plan", "target-job", case_id, "--rome", "M1607"], "--label")
+    assert_refused(in_store, store, ["plan", "target-job", case_id, "--rome", "M1607"], "--label")
     aimed = in_store("plan", "target-job", case_id, "--rome", "m1607", "--label", "Secrétaire")
     assert aimed.exit_code == 0, aimed.stderr
     shown = json.loads(in_store("show", case_id, "--format", "json").stdout)
@@ -106,10 +99,10 @@ def test_the_target_job_and_the_partners_directory(in_store: Invoke, store: Path
     git(store, "commit", "-qam", "partners")
     listed = json.loads(in_store("partners", "--format", "json").stdout)
     assert [p["id"] for p in listed] == ["afpa-lille", "entrepot"]
-    _refused(in_store, store, ["rdv", "add", case_id, "--at", "2026-11-27 10:00", "--minutes",
+    assert_refused(in_store, store, ["rdv", "add", case_id, "--at", "2026-11-27 10:00", "--minutes",
                                "30", "--channel", "phone", "--with", "Pôle X"],
              "not a partner of the store (known: afpa-lille, entrepot")  # fmt: skip
-    _refused(in_store, store, ["plan", "action", "add", case_id, "--kind", "training", "--title",
+    assert_refused(in_store, store, ["plan", "action", "add", case_id, "--kind", "training", "--title",
                                "Formation", "--start", "2026-11-23", "--partner", "afpa"],
              "not a partner")  # fmt: skip
     added = in_store("plan", "action", "add", case_id, "--kind", "training", "--title",

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import Invoke, git, snapshot
-from tests.test_bad_input import assert_one_line_error
+from tests.conftest import Invoke, git
+from tests.test_bad_input import assert_refused
 
 
 @pytest.fixture
@@ -29,33 +29,24 @@ def _realised(in_store: Invoke, case_id: str) -> float:
     return json.loads(result.stdout)[0]["realised_hours"]
 
 
-def _refused(in_store: Invoke, store: Path, args: list[str], expected: str) -> None:
-    before, commits = snapshot(store), git(store, "rev-list", "--count", "HEAD")
-    result = in_store(*args)
-    assert result.exit_code == 2, (args, result.stdout)
-    assert expected in assert_one_line_error(result.stderr), args
-    assert snapshot(store) == before
-    assert git(store, "rev-list", "--count", "HEAD") == commits
-
-
 def test_attendance_writes_the_hours_into_each_case_and_voiding_it_removes_them(
     in_store: Invoke, store: Path, enrol, workshop: str
 ) -> None:  # type: ignore[no-untyped-def]
     first, second, third = enrol(), enrol("--given-name", "Inès"), enrol("--given-name", "Léo")
     gone = enrol("--given-name", "Noé")
     assert in_store("exit", gone, "--date", "2026-11-16", "--outcome", "cdi").exit_code == 0
-    _refused(in_store, store, ["session", "enrol", "2026-11-18-1", gone],
+    assert_refused(in_store, store, ["session", "enrol", "2026-11-18-1", gone],
              "exited on 2026-11-16, before session 2026-11-18-1")  # fmt: skip
     registered = in_store("session", "enrol", workshop, first, second)
     assert registered.exit_code == 0, registered.stderr
-    _refused(in_store, store, ["session", "enrol", workshop, third], "0 free place(s) of 2")
-    _refused(in_store, store, ["session", "enrol", workshop, first], "already registered")
-    _refused(in_store, store, ["session", "attendance", workshop, third, "--set", "present"],
+    assert_refused(in_store, store, ["session", "enrol", workshop, third], "0 free place(s) of 2")
+    assert_refused(in_store, store, ["session", "enrol", workshop, first], "already registered")
+    assert_refused(in_store, store, ["session", "attendance", workshop, third, "--set", "present"],
              "is not registered")  # fmt: skip
-    _refused(in_store, store, ["session", "attendance", "2026-11-19-1", first, "--set",
+    assert_refused(in_store, store, ["session", "attendance", "2026-11-19-1", first, "--set",
                                "present"], "no session 2026-11-19-1")  # fmt: skip
     # Two cases, the second not registered: neither the session nor the first case changes.
-    _refused(in_store, store, ["session", "attendance", workshop, first, third, "--set",
+    assert_refused(in_store, store, ["session", "attendance", workshop, first, third, "--set",
                                "present"], "is not registered")  # fmt: skip
     assert _realised(in_store, first) == 0
     present = in_store("session", "attendance", workshop, first, second, "--set", "present")
@@ -76,7 +67,7 @@ def test_attendance_writes_the_hours_into_each_case_and_voiding_it_removes_them(
         (first, "present"), (second, "present")
     ]  # fmt: skip
     assert shown["attendees"][0]["activity"] == entry["id"]
-    _refused(in_store, store, ["session", "attendance", workshop, first, "--set", "present"],
+    assert_refused(in_store, store, ["session", "attendance", workshop, first, "--set", "present"],
              "already present")  # fmt: skip
     # Absent after all: the entry written is voided, an absence from the session replaces it.
     absent = in_store("session", "attendance", workshop, first, "--set", "absent-justified")
@@ -97,15 +88,15 @@ def test_sessions_are_refused_when_they_make_no_sense(
 ) -> None:  # type: ignore[no-untyped-def]
     case_id = enrol()
     base = ["session", "add", "--title", "Club", "--date", "2026-11-26", "--places", "8"]
-    _refused(in_store, store, [*base, "--from", "14:00", "--to", "13:00"], "not after")
-    _refused(in_store, store, [*base, "--from", "14h", "--to", "16:00"], "not a time")
-    _refused(in_store, store, [*base, "--from", "8:00", "--to", "21:00"], "more than 12 h")
-    _refused(in_store, store, [*base, "--from", "14:00", "--to", "16:00", "--kind", "x"],
+    assert_refused(in_store, store, [*base, "--from", "14:00", "--to", "13:00"], "not after")
+    assert_refused(in_store, store, [*base, "--from", "14h", "--to", "16:00"], "not a time")
+    assert_refused(in_store, store, [*base, "--from", "8:00", "--to", "21:00"], "more than 12 h")
+    assert_refused(in_store, store, [*base, "--from", "14:00", "--to", "16:00", "--kind", "x"],
              "unknown activity kind")  # fmt: skip
     later = in_store(*base, "--from", "14:00", "--to", "16:00")
     assert later.exit_code == 0 and later.stdout.strip() == "2026-11-26-1"
     assert in_store("session", "enrol", "2026-11-26-1", case_id).exit_code == 0
-    _refused(in_store, store, ["session", "attendance", "2026-11-26-1", case_id, "--set",
+    assert_refused(in_store, store, ["session", "attendance", "2026-11-26-1", case_id, "--set",
                                "present"], "not held yet")  # fmt: skip
     # A session file edited by hand over its places: validate names the file, line and field.
     path = store / "sessions" / f"{workshop}.yaml"
@@ -150,12 +141,14 @@ def test_a_session_is_cancelled_once_and_only_without_attendance(
     case_id = enrol()
     assert in_store("session", "enrol", workshop, case_id).exit_code == 0
     assert in_store("session", "attendance", workshop, case_id, "--set", "present").exit_code == 0
-    _refused(in_store, store, ["session", "cancel", workshop], "clear it first")
+    assert_refused(in_store, store, ["session", "cancel", workshop], "clear it first")
     assert in_store("session", "attendance", workshop, case_id, "--set", "clear").exit_code == 0
     cancelled = in_store("session", "cancel", workshop)
     assert cancelled.exit_code == 0, cancelled.stderr
-    _refused(in_store, store, ["session", "cancel", workshop], "already cancelled on 2026-11-20")
-    _refused(in_store, store, ["session", "enrol", workshop, enrol("--given-name", "Léo")],
+    assert_refused(
+        in_store, store, ["session", "cancel", workshop], "already cancelled on 2026-11-20"
+    )
+    assert_refused(in_store, store, ["session", "enrol", workshop, enrol("--given-name", "Léo")],
              "was cancelled on 2026-11-20")  # fmt: skip
     summary = json.loads(in_store("summary", "--format", "json").stdout)
     assert (summary["sessions"]["held"], summary["sessions"]["cancelled"]) == (0, 1)

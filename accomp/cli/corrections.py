@@ -36,8 +36,10 @@ from accomp.cli.followup import (
     _finite,
     absence_app,
     action_app,
+    action_index,
     activity_app,
     allowance_app,
+    check_planned_hours,
     contact_app,
     contract_app,
 )
@@ -186,14 +188,6 @@ def _date(option: str, value: str | None) -> dt.date | None:
 # contact ---------------------------------------------------------------------
 
 
-@contact_app.command("list")
-def contact_list(
-    ctx: typer.Context, case_id: str = CASE_ARGUMENT, fmt: Format = FORMAT_OPTION
-) -> None:
-    """The contacts of one case, numbered from 1 in date order, voided ones marked."""
-    list_entries(ctx, case_id, "contacts", fmt)
-
-
 @contact_app.command("fix")
 def contact_fix(
     ctx: typer.Context,
@@ -214,28 +208,7 @@ def contact_fix(
     fix_entry(ctx, case_id, "contacts", entry, changes, as_, no_commit)
 
 
-@contact_app.command("void")
-def contact_void(
-    ctx: typer.Context,
-    case_id: str = CASE_ARGUMENT,
-    entry: str = ENTRY_ARGUMENT,
-    reason: str = REASON_OPTION,
-    as_: str | None = AS_OPTION,
-    no_commit: bool = NO_COMMIT_OPTION,
-) -> None:
-    """Void a contact recorded by mistake: it stays in the file, marked, and counts nowhere."""
-    void_entry(ctx, case_id, "contacts", entry, reason, as_, no_commit)
-
-
 # activity --------------------------------------------------------------------
-
-
-@activity_app.command("list")
-def activity_list(
-    ctx: typer.Context, case_id: str = CASE_ARGUMENT, fmt: Format = FORMAT_OPTION
-) -> None:
-    """The realised activity of one case, numbered from 1 in date order, voided ones marked."""
-    list_entries(ctx, case_id, "activities", fmt)
 
 
 @activity_app.command("fix")
@@ -260,28 +233,7 @@ def activity_fix(
     fix_entry(ctx, case_id, "activities", entry, changes, as_, no_commit)
 
 
-@activity_app.command("void")
-def activity_void(
-    ctx: typer.Context,
-    case_id: str = CASE_ARGUMENT,
-    entry: str = ENTRY_ARGUMENT,
-    reason: str = REASON_OPTION,
-    as_: str | None = AS_OPTION,
-    no_commit: bool = NO_COMMIT_OPTION,
-) -> None:
-    """Void an activity entry (entered twice, wrong person): its hours count nowhere."""
-    void_entry(ctx, case_id, "activities", entry, reason, as_, no_commit)
-
-
 # absence ---------------------------------------------------------------------
-
-
-@absence_app.command("list")
-def absence_list(
-    ctx: typer.Context, case_id: str = CASE_ARGUMENT, fmt: Format = FORMAT_OPTION
-) -> None:
-    """The justified absences of one case, numbered, voided ones marked."""
-    list_entries(ctx, case_id, "absences", fmt)
 
 
 @absence_app.command("fix")
@@ -302,28 +254,7 @@ def absence_fix(
     fix_entry(ctx, case_id, "absences", entry, changes, as_, no_commit)
 
 
-@absence_app.command("void")
-def absence_void(
-    ctx: typer.Context,
-    case_id: str = CASE_ARGUMENT,
-    entry: str = ENTRY_ARGUMENT,
-    reason: str = REASON_OPTION,
-    as_: str | None = AS_OPTION,
-    no_commit: bool = NO_COMMIT_OPTION,
-) -> None:
-    """Void an absence recorded by mistake: the weeks it covered count again."""
-    void_entry(ctx, case_id, "absences", entry, reason, as_, no_commit)
-
-
 # allowance -------------------------------------------------------------------
-
-
-@allowance_app.command("list")
-def allowance_list(
-    ctx: typer.Context, case_id: str = CASE_ARGUMENT, fmt: Format = FORMAT_OPTION
-) -> None:
-    """The allowances paid in one case, numbered, voided ones marked."""
-    list_entries(ctx, case_id, "allowances", fmt)
 
 
 @allowance_app.command("fix")
@@ -344,42 +275,7 @@ def allowance_fix(
     fix_entry(ctx, case_id, "allowances", entry, changes, as_, no_commit)
 
 
-@allowance_app.command("void")
-def allowance_void(
-    ctx: typer.Context,
-    case_id: str = CASE_ARGUMENT,
-    entry: str = ENTRY_ARGUMENT,
-    reason: str = REASON_OPTION,
-    as_: str | None = AS_OPTION,
-    no_commit: bool = NO_COMMIT_OPTION,
-) -> None:
-    """Void an allowance recorded by mistake: it counts in no total and no cap."""
-    void_entry(ctx, case_id, "allowances", entry, reason, as_, no_commit)
-
-
 # target changes --------------------------------------------------------------
-
-
-@contract_app.command("list")
-def contract_list(
-    ctx: typer.Context, case_id: str = CASE_ARGUMENT, fmt: Format = FORMAT_OPTION
-) -> None:
-    """The changes of the weekly target of one case, numbered, voided ones marked."""
-    list_entries(ctx, case_id, "target_changes", fmt)
-
-
-@contract_app.command("void")
-def contract_void(
-    ctx: typer.Context,
-    case_id: str = CASE_ARGUMENT,
-    entry: str = ENTRY_ARGUMENT,
-    reason: str = REASON_OPTION,
-    as_: str | None = AS_OPTION,
-    no_commit: bool = NO_COMMIT_OPTION,
-) -> None:
-    """Void a change of the weekly target recorded by mistake (record the right one with
-    `accomp contract hours`)."""
-    void_entry(ctx, case_id, "target_changes", entry, reason, as_, no_commit)
 
 
 # plan actions ----------------------------------------------------------------
@@ -404,23 +300,12 @@ def action_fix(
     no_commit: bool = NO_COMMIT_OPTION,
 ) -> None:
     """Correct an action of the plan (its status changes go through `plan action status`)."""
-    if hours_per_week is not None and hours is not None:
-        raise UsageError("give --hours-per-week or --hours, not both")
-    for option, value, limit in (
-        ("--hours-per-week", hours_per_week, 60),
-        ("--hours", hours, 2000),
-    ):
-        if value is not None and not 0 < _finite(option, value) <= limit:
-            raise UsageError(f"{option}: must be more than 0 and at most {limit}")
+    check_planned_hours(hours_per_week, hours)
     if title is not None and not title.strip():
         raise UsageError("--title: must not be empty")
     with editing(ctx, case_id, as_, no_commit) as edit:
-        ident = action.upper()
-        actions = edit.before["plan"]["actions"]
-        index = next((i for i, a in enumerate(actions) if a["id"] == ident), None)
-        if index is None:
-            raise UsageError(f"no action {action} in case {edit.case_id} (see `accomp plan show`)")
-        before = actions[index]
+        ident, index = action_index(edit.before, edit.case_id, action)
+        before = edit.before["plan"]["actions"][index]
         if kind is not None:
             _check_kind(edit.store.settings.activity_kinds, kind)
         if objective is not None and objective.upper() not in {
@@ -458,3 +343,59 @@ def action_fix(
             del target["hours_per_week"]
         edit.message = f"fix {edit.case_id}: action {ident}: {', '.join(fields)}"
         edit.recorded = ""
+
+
+# list and void: the same for every list ---------------------------------------------
+
+LIST_HELP = {
+    "contacts": "The contacts of one case",
+    "activities": "The realised activity of one case",
+    "absences": "The justified absences of one case",
+    "allowances": "The allowances paid in one case",
+    "target_changes": "The changes of the weekly target of one case",
+}
+VOID_HELP = {
+    "contacts": "Void a contact recorded by mistake: it stays in the file, marked, and counts "
+    "nowhere.",
+    "activities": "Void an activity entry (entered twice, wrong person): its hours count nowhere.",
+    "absences": "Void an absence recorded by mistake: the weeks it covered count again.",
+    "allowances": "Void an allowance recorded by mistake: it counts in no total and no cap.",
+    "target_changes": "Void a change of the weekly target recorded by mistake (record the "
+    "right one with `accomp contract hours`).",
+}
+
+
+def _register_list_and_void(group: typer.Typer, list_name: str) -> None:
+    """`accomp <group> list ID` and `accomp <group> void ID N --reason T` for one list."""
+
+    def list_command(
+        ctx: typer.Context, case_id: str = CASE_ARGUMENT, fmt: Format = FORMAT_OPTION
+    ) -> None:
+        list_entries(ctx, case_id, list_name, fmt)
+
+    def void_command(
+        ctx: typer.Context,
+        case_id: str = CASE_ARGUMENT,
+        entry: str = ENTRY_ARGUMENT,
+        reason: str = REASON_OPTION,
+        as_: str | None = AS_OPTION,
+        no_commit: bool = NO_COMMIT_OPTION,
+    ) -> None:
+        void_entry(ctx, case_id, list_name, entry, reason, as_, no_commit)
+
+    list_command.__doc__ = (
+        f"{LIST_HELP[list_name]}, numbered from 1 in date order, voided ones marked."
+    )
+    void_command.__doc__ = VOID_HELP[list_name]
+    group.command("list")(list_command)
+    group.command("void")(void_command)
+
+
+for _group, _list_name in (
+    (contact_app, "contacts"),
+    (activity_app, "activities"),
+    (absence_app, "absences"),
+    (allowance_app, "allowances"),
+    (contract_app, "target_changes"),
+):
+    _register_list_and_void(_group, _list_name)

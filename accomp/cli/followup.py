@@ -62,6 +62,28 @@ def _check_kind(kinds: dict[str, Any], kind: str) -> None:
         raise UsageError(f"--kind: unknown activity kind {kind!r} (known: {', '.join(kinds)})")
 
 
+def check_planned_hours(hours_per_week: float | None, hours: float | None) -> None:
+    """An action plans its hours one way: each week, or once; within bounds."""
+    if hours_per_week is not None and hours is not None:
+        raise UsageError("give --hours-per-week or --hours, not both")
+    for option, value, limit in (
+        ("--hours-per-week", hours_per_week, 60),
+        ("--hours", hours, 2000),
+    ):
+        if value is not None and not 0 < _finite(option, value) <= limit:
+            raise UsageError(f"{option}: must be more than 0 and at most {limit}")
+
+
+def action_index(case: dict[str, Any], case_id: str, typed: str) -> tuple[str, int]:
+    """(the action's id, its index in the plan) for `typed` (a1 or A1), or a usage error."""
+    ident = typed.upper()
+    actions = case["plan"]["actions"]
+    index = next((i for i, a in enumerate(actions) if a["id"] == ident), None)
+    if index is None:
+        raise UsageError(f"no action {typed} in case {case_id} (see `accomp plan show {case_id}`)")
+    return ident, index
+
+
 def _next_id(prefix: str, entries: list[dict[str, Any]]) -> str:
     numbers = [int(e["id"][1:]) for e in entries if str(e.get("id", "")).startswith(prefix)]
     return f"{prefix}{max(numbers, default=0) + 1}"
@@ -211,14 +233,7 @@ def action_add(
     """Add an action to the plan; prints its id (A1, A2, …)."""
     first = required_date("--start", start)
     last = date_option("--end", end)
-    if hours_per_week is not None and hours is not None:
-        raise UsageError("give --hours-per-week or --hours, not both")
-    for option, value, limit in (
-        ("--hours-per-week", hours_per_week, 60),
-        ("--hours", hours, 2000),
-    ):
-        if value is not None and not 0 < _finite(option, value) <= limit:
-            raise UsageError(f"{option}: must be more than 0 and at most {limit}")
+    check_planned_hours(hours_per_week, hours)
     if last and last < first:
         raise UsageError(f"--end: {last} is before --start {first}")
     if not title.strip():
@@ -262,12 +277,8 @@ def action_status(
     with editing(ctx, case_id, as_, no_commit) as edit:
         day = date_option("--date", date) or edit.store.today
         edit.check_date("--date", day, past_only=True)
-        ident = action.upper()
-        actions = edit.document["plan"]["actions"]
-        index = next((i for i, a in enumerate(actions) if a["id"] == ident), None)
-        if index is None:
-            raise UsageError(f"no action {action} in case {edit.case_id}")
-        target = actions[index]
+        ident, index = action_index(edit.before, edit.case_id, action)
+        target = edit.document["plan"]["actions"][index]
         if target["status"] == set_:
             raise UsageError(f"action {ident} is already {set_}")
         target["status"] = set_
