@@ -532,3 +532,57 @@ def test_a_zip_bomb_workbook_is_refused_from_its_directory_with_little_memory(
     assert int(peak_kb) < 100 * 1024  # under 100 MB
     assert "unpacks to 300 MB" in result.stderr and "ACCOMP_IMPORT_MAX_MB" in result.stderr
     assert len([line for line in result.stderr.splitlines() if line.strip()]) == 1
+
+
+# Issue 15, item 6: a mapping file whose values look like regular expressions or formulas.
+HOSTILE_MAPPING = """kind: people
+fields:
+  family_name: Nom
+  given_name: Prénom
+  birth_date: {{column: "(a+)+$", date_format: "{date_format}"}}
+  sex: {{column: Sexe, values: {{"=CMD()": F, ".*": M}}}}
+  programme: {{constant: cej}}
+  start: {{column: Date, date_format: "%d/%m/%Y"}}
+  referent: {{constant: jdupont}}
+"""
+
+
+def test_a_mapping_whose_values_look_like_patterns_or_formulas_is_read_literally(
+    store: Path, in_store: Invoke, tmp_path: Path
+) -> None:
+    people = tmp_path / "people.csv"
+    people.write_text(
+        "Nom,Prénom,(a+)+$,Sexe,Date\n"
+        "Dupont,Léa,01/05/2003,=CMD(),07/09/2026\n"
+        "Martin,Yanis,02/06/2004,.*,07/09/2026\n",
+        encoding="utf-8",
+    )
+    mapping = tmp_path / "mapping.yaml"
+    mapping.write_text(HOSTILE_MAPPING.format(date_format="%d/%m/%Y"), encoding="utf-8")
+    started = time.perf_counter()
+    result = in_store(
+        "import", "people", str(people), "--mapping", str(mapping), "--format", "json"
+    )
+    assert result.exit_code == 0, result.stderr
+    assert time.perf_counter() - started < 30  # `(a+)+$` is a header, never a pattern
+    rows = json.loads(in_store("export", "cases", "--format", "json").stdout)
+    assert sorted((r["family_name"], r["sex"], r["birth_date"]) for r in rows) == [
+        ("Dupont", "F", "2003-05-01"), ("Martin", "M", "2004-06-02")
+    ]  # fmt: skip
+    # A header that a pattern would match, but is not the same text, is not the column.
+    other = tmp_path / "other.csv"
+    other.write_text("Nom,Prénom,aaaaaaaaaaaaaaaaaaaaaaaaaaaa!,Sexe,Date\nX,Y,01/05/2003,=CMD(),"
+                     "07/09/2026\n", encoding="utf-8")  # fmt: skip
+    before = snapshot(store)
+    missing = in_store("import", "people", str(other), "--mapping", str(mapping))
+    assert missing.exit_code == 2
+    assert "(a+)+$" in assert_one_line_error(missing.stderr)
+    # A date format that looks like a pattern is a format: each row says it is no date.
+    mapping.write_text(HOSTILE_MAPPING.format(date_format=".*(a+)+$"), encoding="utf-8")
+    refused = in_store("import", "people", str(people), "--mapping", str(mapping), "--format",
+                       "json")  # fmt: skip
+    assert refused.exit_code == 1
+    report = json.loads(refused.stdout)
+    assert report["written"] is False and report["counts"]["error"] == 2
+    assert {row["column"] for row in report["rows"] if row["status"] == "error"} == {"(a+)+$"}
+    assert snapshot(store) == before
