@@ -59,6 +59,8 @@ def fill(template: str, context: dict[str, Any], name: str) -> str:
         if context.get("session") is None and "session." in template:
             raise UsageError(f"template {name} is about a session: use --session S") from None
         raise UsageError(f"template {name}: {exc.message}") from None
+    except (jinja2.TemplateError, TypeError, ValueError) as exc:  # `{{ today + 1 }}`, a filter…
+        raise UsageError(f"template {name}: {type(exc).__name__}: {exc}") from None
 
 
 def to_html(markdown_texts: list[str], title: str) -> str:

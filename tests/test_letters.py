@@ -169,3 +169,22 @@ def test_a_session_sends_one_invitation_per_registered_case(
     assert snapshot(store) == before
     both = in_store("letter", first, "--session", "2026-11-26-1", "--out", str(folder))
     assert both.exit_code == 2 and "give one of" in both.stderr
+
+
+def test_a_broken_store_template_is_one_line_naming_it(
+    in_store: Invoke,
+    store: Path,
+    booked: str,  # noqa: F811 (the fixture imported from test_rdv)
+    tmp_path: Path,
+) -> None:
+    (store / "templates").mkdir()
+    out = str(tmp_path / "x.md")
+    for text, expected in (("{{ today + 1 }}", "template odd: TypeError"),
+                           ("{% if %}", "template odd, line 1"),
+                           ("{{ case_id | nosuchfilter }}", "template odd")):  # fmt: skip
+        (store / "templates" / "odd.md").write_text(text)
+        result = in_store("letter", booked, "--rdv", "2", "--template", "odd", "--format", "md",
+                          "--out", out)  # fmt: skip
+        assert result.exit_code == 2, text
+        assert expected in assert_one_line_error(result.stderr), text
+    assert not (tmp_path / "x.md").exists()

@@ -227,3 +227,14 @@ def test_validating_leaves_the_loaded_schemas_untouched() -> None:
         == before
         == json.loads((schema_dir() / "casefile.schema.json").read_text())
     )
+
+
+def test_one_date_object_in_several_fields_is_written_without_an_anchor() -> None:
+    # Commands put the store's day in several fields at once (settled_on and a void's `on`,
+    # each attendee's registered_on); the writer must not tie them with `&id001` / `*id001`.
+    day = dt.date(2026, 11, 20)
+    document = yamlio.to_round_trip({"a": {"on": day}, "b": [{"on": day}, {"on": day}]})
+    yamlio.set_key(document, "c", day)
+    text = yamlio.dump_round_trip(document)
+    assert "&" not in text and "*" not in text
+    assert text.count("2026-11-20") == 4

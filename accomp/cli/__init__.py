@@ -145,7 +145,7 @@ def command_name(args: list[str]) -> str | None:
 
 def main() -> None:
     """Entry point of the `accomp` console script."""
-    completing = any(key.endswith("_COMPLETE") for key in os.environ)
+    completing = "_ACCOMP_COMPLETE" in os.environ  # click's shell completion asks for all
     name = None if completing else command_name(sys.argv[1:])
     load_commands([name] if name is not None else None)
     try:

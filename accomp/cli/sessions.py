@@ -3,7 +3,6 @@ plan one, register cases within its places, record attendance into each case's a
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from typing import Any, Literal
 
@@ -94,7 +93,7 @@ def session_add(
     }  # fmt: skip
     message = f"session {session_id}: {kind}, {places} places"
     with store.transaction(message, author(as_), commit=not no_commit) as tx:
-        tx.session(session_id, new=document)
+        tx.create_session(session_id, document)
     typer.echo(session_id)
     after_write(store, no_commit)
 
@@ -150,21 +149,16 @@ def session_enrol(
     resolved = [store.resolve_id(typed) for typed in case_ids]
     message = f"session {session_id}: registered {', '.join(resolved)}"
     with store.transaction(message, author(as_), commit=not no_commit) as tx:
-        session = session_files.read_session(store, session_id)
+        session = tx.open_session(session_id)
         refusal = rules.registration_refusal(session, resolved)
+        for case_id in resolved:
+            refusal = refusal or rules.exit_refusal(session, tx.open(case_id))
         if refusal:
             raise UsageError(refusal)
-        for case_id in resolved:
-            before = tx.open(case_id)  # the case must exist and be valid
-            exit_ = before.get("exit")
-            if exit_ and exit_["date"] < session["date"]:
-                raise UsageError(
-                    f"{case_id} exited on {exit_['date']}, before session {session_id}"
-                )
         document = tx.session(session_id)
         for case_id in resolved:
-            day = dt.date.fromordinal(store.today.toordinal())  # its own object: no `&id001`
-            yamlio.append(document["attendees"], {"case_id": case_id, "registered_on": day})
+            entry = {"case_id": case_id, "registered_on": store.today}
+            yamlio.append(document["attendees"], entry)
     typer.echo(message)
     after_write(store, no_commit)
 
@@ -181,12 +175,10 @@ def session_cancel(
     store = open_store(ctx)
     message = f"session {session_id}: cancelled"
     with store.transaction(message, author(as_), commit=not no_commit) as tx:
-        session = session_files.read_session(store, session_id)
-        refusal = rules.cancel_refusal(session)
+        refusal = rules.cancel_refusal(tx.open_session(session_id))
         if refusal:
             raise UsageError(refusal)
-        day = dt.date.fromordinal(store.today.toordinal())
-        yamlio.set_key(tx.session(session_id), "cancelled", day)
+        yamlio.set_key(tx.session(session_id), "cancelled", store.today)
     typer.echo(message)
     after_write(store, no_commit)
 
@@ -209,7 +201,7 @@ def session_attendance(
     resolved = [store.resolve_id(typed) for typed in case_ids]
     message = f"session {session_id}: {set_} {', '.join(resolved)}"
     with store.transaction(message, author(as_), commit=not no_commit) as tx:
-        session = session_files.read_session(store, session_id)
+        session = tx.open_session(session_id)
         refusal = rules.attendance_refusal(session, store.today)
         if refusal:
             raise UsageError(refusal)

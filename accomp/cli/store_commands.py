@@ -74,7 +74,7 @@ def validate(
         if not targets:  # the collective sessions too (sessions/*.yaml)
             for session_id in session_files.session_ids(store):
                 path = session_files.session_path(store, session_id)
-                problems += session_files.check_session_file(store, path)[1]
+                problems += session_files.check_session_file(store, path)[2]
                 checked += 1
     errors = [p for p in problems if p.problem.severity == "error"]
     warnings = [p for p in problems if p.problem.severity == "warning"]

@@ -87,11 +87,8 @@ def void_refusal(entry: dict[str, Any]) -> str | None:
 
 
 def void_record(on: dt.date, reason: str) -> dict[str, Any]:
-    """What a voided entry carries: when and why (who: the commit's author says it).
-
-    A date object of its own: the YAML writer would tie two fields holding the same
-    object together with an anchor (`&id001`), which a person then has to read."""
-    return {"on": dt.date.fromordinal(on.toordinal()), "reason": reason}
+    """What a voided entry carries: when and why (who: the commit's author says it)."""
+    return {"on": on, "reason": reason}
 
 
 def changed_fields(entry: dict[str, Any], changes: dict[str, Any]) -> list[str]:

@@ -88,6 +88,16 @@ def registration_refusal(session: dict[str, Any], case_ids: list[str]) -> str | 
     return None
 
 
+def exit_refusal(session: dict[str, Any], case: dict[str, Any]) -> str | None:
+    """Why a case cannot attend the session because it exited before it, or None."""
+    exit_ = case.get("exit")
+    if exit_ and exit_["date"] < session["date"]:
+        return (
+            f"{case['case_id']} exited on {exit_['date']}, before session {session['session_id']}"
+        )
+    return None
+
+
 def cancel_refusal(session: dict[str, Any]) -> str | None:
     """Why the session cannot be cancelled, or None."""
     if session.get("cancelled"):

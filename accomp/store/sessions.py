@@ -65,27 +65,34 @@ def check_session_text(
 
 def check_session_file(
     store: Store, path: Path
-) -> tuple[dict[str, Any] | None, list[LocatedProblem]]:
-    """check_session_text on a file (an unreadable one is a problem too)."""
+) -> tuple[str, dict[str, Any] | None, list[LocatedProblem]]:
+    """A session file's text, its plain data (None with an error) and its problems (an
+    unreadable file is a problem too)."""
     try:
         text = yamlio.decode(files.read_regular(path))
     except OSError as exc:
-        return None, [LocatedProblem(path, 1, 1, Problem((), files.why_unreadable(exc)))]
+        return "", None, [LocatedProblem(path, 1, 1, Problem((), files.why_unreadable(exc)))]
     except yamlio.YamlError as exc:
-        return None, [LocatedProblem(path, exc.line or 1, 1, Problem((), exc.message))]
-    return check_session_text(store, path, text)
+        return "", None, [LocatedProblem(path, exc.line or 1, 1, Problem((), exc.message))]
+    return text, *check_session_text(store, path, text)
 
 
-def read_session(store: Store, session_id: str) -> dict[str, Any]:
-    """A session's plain data; a one-line error naming the file, line and field otherwise."""
+def read_session_text(store: Store, session_id: str) -> tuple[str, dict[str, Any]]:
+    """A session's text and plain data; a one-line error naming the file, line and field
+    when it is missing, unreadable or invalid."""
     path = session_path(store, session_id)
     if not path.is_file():
         raise UsageError(f"no session {session_id} (see `accomp session list`)")
-    document, problems = check_session_file(store, path)
+    text, document, problems = check_session_file(store, path)
     if document is None:
         errors = [p for p in problems if p.problem.severity == "error"]
         raise InvalidDocument(f"{first_error(errors)} (fix it first)")
-    return document
+    return text, document
+
+
+def read_session(store: Store, session_id: str) -> dict[str, Any]:
+    """A session's plain data (see read_session_text)."""
+    return read_session_text(store, session_id)[1]
 
 
 def read_sessions(store: Store) -> list[dict[str, Any]]:

@@ -37,6 +37,14 @@ class _Edit:
     plain: dict[str, Any] | None = None  # the plain data of `text`
 
 
+@dataclass
+class _SessionEdit:
+    path: Path
+    original: str | None  # None for a new session
+    plain: dict[str, Any] | None  # its data as it was (None for a new session)
+    document: Any = None  # the round-trip document (None until one is needed)
+
+
 class Transaction:
     """The cases one command changes; see Store.transaction."""
 
@@ -46,8 +54,8 @@ class Transaction:
         self.committed = False
         self._locks = locks
         self._edits: dict[str, _Edit] = {}
-        # Session files changed with the cases (sessions.py): id -> (path, text before, document).
-        self._sessions: dict[str, tuple[Path, str | None, Any]] = {}
+        # Session files changed with the cases (sessions.py).
+        self._sessions: dict[str, _SessionEdit] = {}
         self._pre_images: list[tuple[Path, bytes | None]] = []
 
     def open(self, case_id: str) -> dict[str, Any]:
@@ -112,28 +120,46 @@ class Transaction:
         edit.text = edit.plain = None
         return edit.document
 
-    def session(self, session_id: str, new: dict[str, Any] | None = None) -> Any:
-        """Lock a session file and return its round-trip document to change in place; with
-        `new`, create it from that plain data (refused if the file exists)."""
+    def _lock_session(self, session_id: str) -> Path:
+        from accomp.store import sessions
+
+        path = sessions.session_path(self.store, session_id)
+        lock = self.store.lock_path(f"session-{session_id}")
+        self._locks.enter_context(files.locked(lock, f"session {session_id}"))
+        return path
+
+    def open_session(self, session_id: str) -> dict[str, Any]:
+        """Lock a session file and check it as it is (read once); returns its plain data, on
+        which the command's rules then run, under the lock."""
         from accomp.store import sessions
 
         if session_id not in self._sessions:
-            path = sessions.session_path(self.store, session_id)
-            lock = self.store.lock_path(f"session-{session_id}")
-            self._locks.enter_context(files.locked(lock, f"session {session_id}"))
-            if new is not None:
-                if path.exists():
-                    raise StoreError(f"session {session_id} exists already")
-                document = yamlio.to_round_trip(yamlio.with_dates(new))
-                schemas = (self.store.root / self.store.schema_ref()).parent
-                ref = os.path.relpath(schemas / "session.schema.json", path.parent)
-                document.yaml_set_start_comment(SCHEMA_MODELINE.format(ref=ref))
-                self._sessions[session_id] = (path, None, document)
-            else:
-                sessions.read_session(self.store, session_id)  # checked as it is, first
-                text = yamlio.decode(files.read_regular(path))
-                self._sessions[session_id] = (path, text, yamlio.load_round_trip(text))
-        return self._sessions[session_id][2]
+            path = self._lock_session(session_id)
+            text, plain = sessions.read_session_text(self.store, session_id)
+            self._sessions[session_id] = _SessionEdit(path, text, plain)
+        plain = self._sessions[session_id].plain
+        if plain is None:
+            raise KeyError(session_id)  # created by this transaction: there is no "before"
+        return plain
+
+    def create_session(self, session_id: str, document: dict[str, Any]) -> None:
+        """Add a new session file from plain data (refused if the id is taken)."""
+        path = self._lock_session(session_id)
+        if path.exists():
+            raise StoreError(f"session {session_id} exists already")
+        rt = yamlio.to_round_trip(yamlio.with_dates(document))
+        schemas = (self.store.root / self.store.schema_ref()).parent
+        ref = os.path.relpath(schemas / "session.schema.json", path.parent)
+        rt.yaml_set_start_comment(SCHEMA_MODELINE.format(ref=ref))
+        self._sessions[session_id] = _SessionEdit(path, None, None, rt)
+
+    def session(self, session_id: str) -> Any:
+        """The round-trip document of a session opened (open_session), to change in place."""
+        self.open_session(session_id)
+        edit = self._sessions[session_id]
+        if edit.document is None:
+            edit.document = yamlio.load_round_trip(edit.original or "")
+        return edit.document
 
     def opened_paths(self) -> list[Path]:
         """The existing case files this transaction opened (new cases left out)."""
@@ -186,7 +212,10 @@ class Transaction:
         from accomp.store import sessions
 
         texts = []
-        for path, original, document in self._sessions.values():
+        for edit in self._sessions.values():
+            path, original, document = edit.path, edit.original, edit.document
+            if document is None:
+                continue  # opened, not changed
             text = yamlio.dump_round_trip(document, like=original)
             if text == original:
                 continue

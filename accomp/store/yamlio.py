@@ -296,6 +296,11 @@ def to_round_trip(value: Any) -> Any:
         else:
             sequence.fa.set_flow_style()
         return sequence
+    if type(value) is _dt.date:
+        # A date object of its own for each field: the writer ties two fields that hold
+        # the same object with an anchor and an alias (`&id001` … `*id001`), which a person
+        # editing the file then has to read (store.today lands in several fields at once).
+        return _dt.date(value.year, value.month, value.day)
     return value
 
 
