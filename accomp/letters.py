@@ -94,7 +94,10 @@ def to_pdf(html: str) -> bytes:
         descriptor = os.open(page, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
             handle.write(html)
-        command = [program, "--headless", "--no-sandbox", "--disable-gpu",
+        # Chromium's sandbox refuses to start as root (a CI runner, a container); a user's
+        # session keeps it.
+        sandbox = ["--no-sandbox"] if getattr(os, "geteuid", lambda: 1)() == 0 else []
+        command = [program, "--headless", *sandbox, "--disable-gpu",
                    "--no-pdf-header-footer", f"--user-data-dir={folder}/profile",
                    f"--print-to-pdf={pdf}", page.as_uri()]  # fmt: skip
         try:
