@@ -8,7 +8,7 @@ DEMO_STORE := casefiles
 # The demo runs on a fixed day so that its output is the same every time.
 DEMO := ACCOMP_TODAY=2026-11-20 $(BIN)/accomp --store $(DEMO_STORE)
 
-.PHONY: demo test lint install clean bench gates browser
+.PHONY: demo test lint install clean bench gates system-tools
 
 # `make bench` (N=10000 by default); `make bench N=2000`; `make bench RECORD=1` writes bench/results.md.
 N ?= 10000
@@ -61,21 +61,25 @@ demo: $(STAMP)
 	@echo "== accomp report --year 2026 --out report.html   (for a steering committee: open it in a browser)"
 	@$(DEMO) report --year 2026 --out report.html
 
-test: $(STAMP) browser
+test: $(STAMP) system-tools
 	$(BIN)/ruff check accomp tests bench
 	$(BIN)/python -m pytest -q
 
-# The report's test opens it in a real headless browser and reads its PDF: Debian's
-# Chromium and pdftotext, installed when missing (as root, with apt). Without them the
-# test says why it is skipped.
-browser:
-	@if ! command -v chromium >/dev/null || ! command -v pdftotext >/dev/null; then \
+# Debian programs some tests drive, installed when missing (as root, with apt): Chromium
+# and pdftotext (the report opened in a real headless browser, its PDF read back),
+# git-crypt and gpg (a store encrypted at rest). Without them those tests say why they skip.
+SYSTEM_TOOLS = chromium:chromium pdftotext:poppler-utils git-crypt:git-crypt gpg:gnupg
+system-tools:
+	@missing=""; for pair in $(SYSTEM_TOOLS); do \
+	  command -v $${pair%%:*} >/dev/null || missing="$$missing $${pair#*:}"; \
+	done; \
+	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	    echo "installing chromium and poppler-utils (for the report's browser test)"; \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium poppler-utils >/dev/null \
-	      || echo "could not install chromium: the report's browser test will be skipped"; \
+	    echo "installing$$missing (for the tests that drive them)"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null \
+	      || echo "could not install$$missing: the tests that need them will be skipped"; \
 	  else \
-	    echo "chromium or pdftotext missing and not root: the report's browser test will be skipped"; \
+	    echo "missing$$missing and not root: the tests that need them will be skipped"; \
 	  fi; \
 	fi
 
