@@ -101,6 +101,7 @@ COMMAND_MODULES: dict[str, tuple[str, ...]] = {
     **dict.fromkeys(("init", "validate", "history"), ("store_commands",)),
     **dict.fromkeys(("sync", "conflicts", "resolve", "migrate", "merge-driver"), ("sync",)),
     **dict.fromkeys(("retention", "anonymise"), ("retention",)),
+    "crypt": ("crypt",),
     "export": ("export",),
     "hours": ("hours",),
     "import": ("imports",),
@@ -110,7 +111,7 @@ COMMAND_MODULES: dict[str, tuple[str, ...]] = {
     "session": ("sessions",),
     "summary": ("summary",),
 }
-ALL_MODULES = ("caseload", "cases", "corrections", "exits", "export", "followup", "hours",
+ALL_MODULES = ("caseload", "cases", "corrections", "crypt", "exits", "export", "followup", "hours",
                "imports", "letters", "phases", "programmes", "rdv", "referents", "report",
                "retention", "sessions", "store_commands", "summary", "sync", "week")  # fmt: skip
 

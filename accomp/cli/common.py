@@ -13,8 +13,9 @@ from typing import Any
 import typer
 
 from accomp.domain.dates import parse_date
-from accomp.errors import UsageError
+from accomp.errors import StoreError, UsageError
 from accomp.render import Format
+from accomp.store.crypt import locked
 from accomp.store.git import operation_in_progress
 from accomp.store.store import Reading, Store, find_store
 from accomp.store.writing import Transaction
@@ -62,15 +63,19 @@ def today() -> dt.date:
         raise UsageError(f"${TODAY_ENV}: {exc}") from None
 
 
-def open_store(ctx: typer.Context, near: Path | None = None) -> Store:
+def open_store(ctx: typer.Context, near: Path | None = None, locked_ok: bool = False) -> Store:
     """The store named by --store, $ACCOMP_STORE, or found from the working folder.
 
     `near`: look for the store from this folder rather than the working one (a file's).
+    A clone of an encrypted store that has not got its key is refused in one line
+    (`locked_ok`: the commands that give it the key).
     A fresh clone is set up once (merge driver, hook, private files); an
     unfinished merge is said on every command (writes refuse to run then).
     """
     state = ctx.find_root().obj
     store = Store.open(find_store(state.store if state else None, near), today())
+    if not locked_ok and (reason := locked(store.root)) is not None:
+        raise StoreError(reason)
     done = _set_up_clone(store)
     if done:
         typer.echo(f"accomp: note: set up this clone of the store: {', '.join(done)}", err=True)

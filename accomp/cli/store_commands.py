@@ -20,12 +20,31 @@ from accomp.store.store import SETTINGS_FILE
 @app.command()
 def init(
     directory: Path = typer.Argument(..., metavar="DIR", help="The folder of the new store."),
+    encrypted: bool = typer.Option(
+        False, "--encrypted", help="Keep case and session files encrypted at rest (git-crypt)."
+    ),
+    gpg_keys: list[Path] = typer.Option(
+        None,
+        "--gpg-key",
+        metavar="PUBLIC_KEY",
+        help="With --encrypted: a counsellor's exported GPG public key (repeat for each).",
+    ),
     as_: str | None = AS_OPTION,
 ) -> None:
     """Create a store: commented accomp.yaml, schemas, .gitignore, git repository and hook."""
+    if gpg_keys and not encrypted:
+        raise UsageError("--gpg-key: give it with --encrypted")
+    if encrypted:
+        from accomp.store import crypt
+
+        crypt.require_programs()  # before anything is written
     accomp_command = f"{sys.executable} -m accomp"
     report = create_store(directory.resolve(), accomp_command, author(as_))
     typer.echo(f"created the store {display_path(report.root)}")
+    if encrypted:
+        given = crypt.start(report.root, gpg_keys or [], author(as_))
+        typer.echo(f"  case and session files are encrypted at rest; key given to {len(given)} "
+                   "GPG key(s) (see `accomp crypt status`)")  # fmt: skip
     if report.git_initialised:
         typer.echo("  started a git repository with a pre-commit hook that validates case files")
     elif report.repo is None:

@@ -34,6 +34,8 @@ def sync_command(
     store = open_store(ctx)
     report = sync.sync(store, remote, author(as_))
     where = f"{report.remote}/{report.branch}"
+    for key in report.keys_taken:
+        typer.echo(f"took the store's new encryption key {key} (given to your GPG key)")
     if report.hand_edits:
         typer.echo(f"committed hand edits of {len(report.hand_edits)} case file(s) first")
     if report.conflicted:

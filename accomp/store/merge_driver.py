@@ -24,7 +24,7 @@ from accomp.domain.ids import CASE_ID
 from accomp.domain.merge import MISSING, Conflict, MergeResult, merge_documents
 from accomp.domain.settings import Settings
 from accomp.errors import AccompError
-from accomp.store import files, yamlio
+from accomp.store import crypt, files, yamlio
 from accomp.store.checking import check_text, default_settings, document_problems
 from accomp.store.schema import schema_problems
 from accomp.store.store import DERIVED_DIR, SETTINGS_FILE, Store
@@ -39,7 +39,35 @@ def is_structured(name: str) -> bool:
 
 
 def run(ancestor: Path, ours: Path, theirs: Path, pathname: str, today: dt.date) -> int:
-    """Merge the three versions of `pathname` into `ours`; 0 when clean, 1 on conflicts."""
+    """Merge the three versions of `pathname` into `ours`; 0 when clean, 1 on conflicts.
+
+    In a store encrypted at rest, git gives the repository's versions, encrypted: they
+    are merged as text and the result is encrypted again, with the newest key among
+    theirs, ours and the store's (git-crypt gives the same bytes for the same text, so
+    every clone that makes this merge makes the same blob)."""
+    repo = Path.cwd()
+    sides = (ancestor, ours, theirs)
+    versions = [path.read_bytes() for path in sides]
+    if not any(crypt.is_encrypted(data) for data in versions):
+        return _merge_plain(ancestor, ours, theirs, pathname, today)
+    try:
+        opened = [crypt.decrypt(repo, data) for data in versions]
+    except crypt.CryptError as exc:
+        print(f"accomp: merge {pathname}: {exc.message}; ours is kept", file=sys.stderr)
+        return MERGED_WITH_CONFLICTS
+    for path, (text, _) in zip(sides, opened, strict=True):
+        files.atomic_write(path, text)
+    keys = {key for _, key in opened if key is not None}
+    store_key = crypt.store_key(repo)
+    if store_key is not None and store_key in crypt.clone_keys(repo):
+        keys.add(store_key)
+    code = _merge_plain(ancestor, ours, theirs, pathname, today)
+    newest = max(keys, key=crypt.generation)
+    files.atomic_write(ours, crypt.encrypt(repo, ours.read_bytes(), newest))
+    return code
+
+
+def _merge_plain(ancestor: Path, ours: Path, theirs: Path, pathname: str, today: dt.date) -> int:
     target = Path.cwd() / pathname
     if not is_structured(target.name):
         return _merge_lines(ancestor, ours, theirs, pathname)

@@ -28,7 +28,7 @@ from accomp.domain.entries import needs_upgrade
 from accomp.domain.ids import CASE_ID
 from accomp.domain.merge import MISSING, Conflict, set_at
 from accomp.errors import DocumentRefused, StoreError, UsageError
-from accomp.store import files, git, merge_driver, yamlio
+from accomp.store import crypt, files, git, merge_driver, yamlio
 from accomp.store.checking import check_text
 from accomp.store.store import (
     CLONE_MARKER,
@@ -126,6 +126,7 @@ class SyncReport:
     conflicted: list[str] = field(default_factory=list)  # files with true conflicts
     invalid: list[str] = field(default_factory=list)  # problems of what came in, one line each
     attempts: int = 0
+    keys_taken: list[str] = field(default_factory=list)  # encryption keys unlocked from the remote
 
 
 def _git(repo: Path, *args: str, author: str | None = None) -> tuple[int, str, str]:
@@ -174,6 +175,8 @@ def sync(store: Store, remote: str | None, author: str | None) -> SyncReport:
             )
         theirs = f"refs/remotes/{remote}/{branch}"
         exists = _git(repo, "rev-parse", "--verify", "--quiet", theirs)[0] == 0
+        if exists:
+            report.keys_taken += crypt.take_new_keys(repo, theirs)
         if exists and not _merge(store, repo, theirs, remote, branch, report, author):
             return report  # stopped on conflicts
         code, _, err = _git(repo, "push", "--quiet", "--set-upstream", remote, f"HEAD:{branch}")
@@ -360,8 +363,8 @@ def _remerge_unrecorded(store: Store, repo: Path, today: dt.date) -> None:
         if not merge_driver.is_structured(path.name):
             continue
         texts = []
-        for stage in (1, 2, 3):
-            code, out, _ = _git(repo, "show", f":{stage}:{relative}")
+        for stage in (1, 2, 3):  # --filters: as the work tree has it (decrypted)
+            code, out, _ = _git(repo, "cat-file", "--filters", f":{stage}:{relative}")
             texts.append(out if code == 0 else "")
         try:
             documents = [yamlio.load_fast(t) if t.strip() else None for t in texts]

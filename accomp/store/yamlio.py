@@ -116,6 +116,13 @@ def _too_deep(document: Any) -> bool:
 
 def decode(data: bytes) -> str:
     """Decode a YAML file's bytes as UTF-8 (a BOM is dropped); YamlError if they are not."""
+    if data.startswith(b"\x00GITCRYPT\x00"):  # store/crypt.py's MAGIC, on a locked clone
+        raise YamlError(
+            "the file is encrypted at rest and this clone has not got the key: "
+            "run `accomp crypt unlock`",
+            1,
+            None,
+        )
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
