@@ -228,6 +228,15 @@ def run_git(repo: Path, *args: str, author: str | None = None) -> tuple[int, str
     return result.returncode, result.stdout, result.stderr
 
 
+def run_git_bytes(repo: Path, *args: str) -> tuple[int, bytes, str]:
+    """Run git in `repo` for bytes (a blob): (exit code, stdout, stderr)."""
+    result = subprocess.run(
+        ["git", *args], cwd=repo, capture_output=True, check=False,
+        env={**os.environ, "GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C"},
+    )  # fmt: skip
+    return result.returncode, result.stdout, result.stderr.decode("utf-8", "replace")
+
+
 def config_get(repo: Path, key: str) -> str | None:
     code, out, _ = run_git(repo, "config", "--local", "--get", key)
     return out.strip() if code == 0 else None

@@ -14,6 +14,7 @@ from accomp.store.store import DERIVED_DIR, SETTINGS_FILE
 GITIGNORE = f"""# Derived files of accomp (locks, caches, pseudonymisation key): never commit them.
 {DERIVED_DIR}/
 .tmp-*
+.merge_file_*
 """
 
 

@@ -25,7 +25,7 @@ from accomp.domain.problems import Problem
 from accomp.domain.settings import Settings
 from accomp.domain.views import read_views
 from accomp.errors import CaseNotFound, InvalidDocument, StoreError, UsageError
-from accomp.store import cache, files, git, journal, yamlio
+from accomp.store import cache, files, git, intents, journal, yamlio
 from accomp.store.checking import (
     CaseRecord,
     LocatedProblem,
@@ -425,6 +425,7 @@ class Store:
                 written = tx.write_all()
             except OSError:
                 tx.restore()  # a full disk half-way through several files: none stays changed
+                intents.end(tx.intent)
                 raise
             try:
                 tx.committed = (
@@ -435,7 +436,9 @@ class Store:
                 tx.restore()
                 if self.repo is not None:
                     git.unstage(self.repo, written)
+                intents.end(tx.intent)
                 raise StoreError(f"{exc.message}; nothing was changed") from None
+            intents.end(tx.intent)
 
     @contextlib.contextmanager
     def settings_edit(self, message: str, author: str | None = None) -> Iterator[Any]:
@@ -505,8 +508,20 @@ class Store:
         journal.discard(folder)
         return committed
 
+    @property
+    def intents_folder(self) -> Path:
+        return self.root / DERIVED_DIR / intents.INTENTS_DIR
+
     def recover(self) -> None:
-        """Finish the decided batches a killed command left, and drop the undecided ones."""
+        """Finish the decided batches a killed command left, and drop the undecided ones;
+        undo what a command killed before the end of its commit wrote (store/intents.py)."""
+        if intents.pending(self.intents_folder):
+            with self._store_lock(shared=False, timeout=60.0):
+                restored = intents.recover(self.intents_folder, self.root, self.repo)
+            if restored:
+                names = ", ".join(Path(p).stem for p in restored)
+                print(f"accomp: note: put back {names} as it was before a command that was "
+                      "stopped before its commit", file=sys.stderr)  # fmt: skip
         if not journal.pending(self._journal_root):  # one stat: the usual case
             return
         with self._store_lock(shared=False, timeout=60.0):

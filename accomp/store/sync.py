@@ -156,6 +156,7 @@ def sync(store: Store, remote: str | None, author: str | None) -> SyncReport:
             f"the store {store.root} is not in a git repository: there is nothing to sync with"
         )
     set_up_clone(store)
+    _remove_merge_leftovers(repo)
     if git.operation_in_progress(store.root) == "merge":
         _resume_merge(store, repo, author)  # a sync killed mid-way, or conflicts settled by git
     store.refuse_if_unfinished()
@@ -192,6 +193,20 @@ def sync(store: Store, remote: str | None, author: str | None) -> SyncReport:
         f"the remote {remote!r} changed during each of {PUSH_ATTEMPTS} attempts: your work is "
         "merged and kept in this clone; sync again"
     )
+
+
+GIT_MERGE_TEMP = ".merge_file_"  # git's copies of the three versions for a merge driver
+
+
+def _remove_merge_leftovers(repo: Path) -> None:
+    """Delete the copies of case files a merge killed mid-way left at the top of the work
+    tree (git removes them itself otherwise). Only when no git holds the index: a merge
+    running now needs its own."""
+    gitdir = git.git_dir(repo)
+    if gitdir is None or (gitdir / "index.lock").exists():
+        return
+    for leftover in repo.glob(f"{GIT_MERGE_TEMP}*"):
+        leftover.unlink(missing_ok=True)
 
 
 def _resume_merge(store: Store, repo: Path, author: str | None) -> None:

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from accomp.domain import entries
 from accomp.errors import DocumentRefused, InvalidDocument, StoreError
-from accomp.store import files, journal, yamlio
+from accomp.store import files, intents, journal, yamlio
 from accomp.store.checking import check_text, first_error
 
 if TYPE_CHECKING:
@@ -57,6 +57,7 @@ class Transaction:
         # Session files changed with the cases (sessions.py).
         self._sessions: dict[str, _SessionEdit] = {}
         self._pre_images: list[tuple[Path, bytes | None]] = []
+        self.intent: Path | None = None  # what a killed command wrote, to undo (intents.py)
 
     def open(self, case_id: str) -> dict[str, Any]:
         """Lock a case and check it as it is; returns its plain data."""
@@ -200,6 +201,8 @@ class Transaction:
             if text is not None:
                 pending.append((edit.path, text.encode("utf-8")))
         pending += self._session_texts()
+        if pending:  # killed from here to the end of the commit: undone (store/intents.py)
+            self.intent = intents.begin(self.store.intents_folder, self.store.root, pending)
         for path, data in pending:
             # The bytes as they were, to put back if the commit fails (the case is locked).
             self._pre_images.append((path, path.read_bytes() if path.exists() else None))
