@@ -193,8 +193,15 @@ def test_a_revoked_key_opens_nothing_pushed_after_and_the_others_take_the_new_ke
     second, third = clone_of(remote, tmp_path / "second"), clone_of(remote, tmp_path / "third")
     assert ben.run(second, "crypt", "unlock", monkeypatch=monkeypatch).exit_code == 0
     assert cyd.run(third, "crypt", "unlock", monkeypatch=monkeypatch).exit_code == 0
-    # Ben leaves. Cyd has unpushed work meanwhile (made with the old key).
+    # Ben leaves. Cyd has unpushed work meanwhile (made with the old key): a contact, and a
+    # new case, which only cyd's side changes (so the merge keeps it as cyd committed it).
     log_contact(cyd, third, case_id, "2026-11-18", 7, monkeypatch)
+    new_case = cyd.run(third, "enrol", *ENROL_ARGS, monkeypatch=monkeypatch).last_line
+    head = git(first, "rev-parse", "HEAD")
+    for wrong in (ben.fingerprint[-4:], ana.fingerprint):  # too short to be sure; oneself
+        refused = ana.run(first, "crypt", "revoke", wrong, monkeypatch=monkeypatch)
+        assert refused.exit_code == 2 and refused.stderr.count("\n") == 1
+    assert git(first, "rev-parse", "HEAD") == head
     revoked = ana.run(first, "crypt", "revoke", ben.fingerprint, monkeypatch=monkeypatch)
     assert revoked.exit_code == 0, revoked.stderr
     assert "new key k2 given to 2 GPG key(s)" in revoked.stdout
@@ -205,15 +212,24 @@ def test_a_revoked_key_opens_nothing_pushed_after_and_the_others_take_the_new_ke
     synced = cyd.run(third, "sync", monkeypatch=monkeypatch)
     assert synced.exit_code == 0, synced.stderr
     assert "new encryption key k2" in synced.stdout
+    assert "encrypted 1 file(s) again" in synced.stdout  # the new case, made under the old key
     assert minutes_of(third, case_id) == [7, 30]
     assert git(third, "status", "--porcelain").strip() == ""
-    head_blob = subprocess.run(["git", "show", f"main:{case_id}.yaml"], cwd=remote,
-                               capture_output=True, check=True).stdout  # fmt: skip
-    assert crypt.is_encrypted(head_blob)
-    # Ben's clone still holds the old key: it opens the old versions, not the new one.
-    opened_old = subprocess.run(["git-crypt", "smudge"], cwd=second, input=head_blob,
-                                capture_output=True, check=False)  # fmt: skip
-    assert opened_old.returncode != 0
+    # Ben's clone still holds the old key: it opens the old versions, nothing at the tip.
+    for name in (case_id, new_case):
+        head_blob = subprocess.run(["git", "show", f"main:{name}.yaml"], cwd=remote,
+                                   capture_output=True, check=True).stdout  # fmt: skip
+        assert crypt.is_encrypted(head_blob)
+        opened_old = subprocess.run(["git-crypt", "smudge"], cwd=second, input=head_blob,
+                                    capture_output=True, check=False)  # fmt: skip
+        assert opened_old.returncode != 0
+    # The others go on syncing, and read cyd's new case.
+    assert ana.run(first, "sync", monkeypatch=monkeypatch).exit_code == 0
+    assert (first / f"{new_case}.yaml").read_text() == (third / f"{new_case}.yaml").read_text()
+    # Ben, in a fresh clone, opens nothing current.
+    fresh = clone_of(remote, tmp_path / "fresh")
+    unlock = ben.run(fresh, "crypt", "unlock", monkeypatch=monkeypatch)
+    assert unlock.exit_code == 2 and "current key (k2)" in unlock.stderr
     refused = ben.run(second, "sync", monkeypatch=monkeypatch)
     assert refused.exit_code == 2 and "not given to any GPG key on this machine" in refused.stderr
     assert minutes_of(second, case_id) == []  # nothing was merged into ben's clone
@@ -256,3 +272,22 @@ def test_the_encrypted_block_of_gitattributes_is_rewritten_not_repeated() -> Non
     assert crypt.with_block(second, "k2") == second
     assert crypt.current_key(base) is None
     assert [crypt.generation(k) for k in ("default", "k2", "k10")] == [1, 2, 10]
+
+
+def test_an_encrypted_store_inside_a_larger_repository_is_refused_before_anything_is_written(
+    tmp_path: Path, people, monkeypatch
+) -> None:
+    outer = tmp_path / "outer"
+    outer.mkdir()
+    git_init = subprocess.run(["git", "init", "-q", str(outer)], capture_output=True)
+    assert git_init.returncode == 0
+    monkeypatch.setenv("GNUPGHOME", str(people["ana"].home))
+    made = invoke_cli(["init", "--encrypted", "--gpg-key", str(people["ana"].public_key),
+                       str(outer / "store")])  # fmt: skip
+    assert made.exit_code == 2 and "repository of its own" in made.stderr
+    assert not (outer / "store").exists()
+    not_a_key = tmp_path / "not-a-key.asc"
+    not_a_key.write_text("hello")
+    made = invoke_cli(["init", "--encrypted", "--gpg-key", str(not_a_key), str(tmp_path / "s")])
+    assert made.exit_code == 2 and "not one exported GPG public key" in made.stderr
+    assert not (tmp_path / "s").exists()

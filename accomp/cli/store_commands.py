@@ -37,7 +37,7 @@ def init(
     if encrypted:
         from accomp.store import crypt
 
-        crypt.require_programs()  # before anything is written
+        crypt.check_before_init(directory.resolve(), gpg_keys or [])  # before anything is written
     accomp_command = f"{sys.executable} -m accomp"
     report = create_store(directory.resolve(), accomp_command, author(as_))
     typer.echo(f"created the store {display_path(report.root)}")

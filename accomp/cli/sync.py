@@ -34,6 +34,9 @@ def sync_command(
     store = open_store(ctx)
     report = sync.sync(store, remote, author(as_))
     where = f"{report.remote}/{report.branch}"
+    if report.reencrypted:
+        typer.echo(f"encrypted {report.reencrypted} file(s) again with the store's current key "
+                   "before sending them")  # fmt: skip
     for key in report.keys_taken:
         typer.echo(f"took the store's new encryption key {key} (given to your GPG key)")
     if report.hand_edits:

@@ -120,8 +120,10 @@ def _run(args: Sequence[str], cwd: Path, data: bytes | None = None) -> tuple[int
 
 
 def _last_line(text: str) -> str:
+    """The line that says what went wrong (git-crypt follows it with advice)."""
     lines = [line.strip() for line in text.splitlines() if line.strip()]
-    return lines[-1] if lines else "no reason given"
+    errors = [line for line in lines if "error" in line.lower()]
+    return (errors or lines or ["no reason given"])[0 if errors else -1]
 
 
 def _git_crypt(repo: Path, *args: str) -> None:
@@ -275,10 +277,10 @@ def start(root: Path, key_files: Sequence[Path], author: str | None) -> list[str
     """Encrypt the store from now on: a key, the counsellors' GPG keys, the files."""
     require_programs()
     repo = _own_repo(root)
-    if store_key(root) is not None:
+    code, committed, _ = git.run_git(repo, "show", "HEAD:.gitattributes")
+    if code == 0 and current_key(committed) is not None:
         raise CryptError(f"{root}: the store is already encrypted (see `accomp crypt status`)")
-    if git.run_git(repo, "status", "--porcelain", "--untracked-files=no")[1].strip():
-        raise CryptError("the store has uncommitted changes: commit them (`accomp sync`) first")
+    _refuse_uncommitted(repo)
     if DEFAULT_KEY not in clone_keys(repo):
         _git_crypt(repo, "init")
     fingerprints = [_give_key(repo, root, key_file, DEFAULT_KEY) for key_file in key_files]
@@ -291,6 +293,17 @@ def start(root: Path, key_files: Sequence[Path], author: str | None) -> list[str
     message = f"crypt: case and session files encrypted at rest ({len(encrypted)} file(s))"
     _commit_all(repo, paths, message, author)
     return fingerprints
+
+
+# What `start` and `revoke` write themselves: a run cut short leaves them, and runs again.
+OWN_FILES = (".gitattributes", ".git-crypt/", f"{PUBLIC_KEYS_DIR}/")
+
+
+def _refuse_uncommitted(repo: Path) -> None:
+    listed = git.run_git(repo, "status", "--porcelain", "--untracked-files=no")[1]
+    changed = [line[3:] for line in listed.splitlines() if line[3:]]
+    if any(not path.startswith(OWN_FILES) for path in changed):
+        raise CryptError("the store has uncommitted changes: commit them (`accomp sync`) first")
 
 
 def _renormalize(repo: Path, paths: Sequence[Path]) -> None:
@@ -327,6 +340,20 @@ def _key_paths(root: Path, fingerprints: Sequence[str], key_name: str) -> list[P
     return [*paths, gitattributes] if gitattributes.exists() else paths
 
 
+def check_before_init(root: Path, key_files: Sequence[Path]) -> None:
+    """What `init --encrypted` needs, checked before the store is made: the programs, a
+    repository of its own (not a folder of a larger one), public keys that import."""
+    require_programs()
+    existing = next((p for p in (root, *root.parents) if p.is_dir()), None)
+    if existing is not None:
+        repo = git.repository_root(existing)
+        if repo is not None and repo != root and not git.is_ignored(repo, existing):
+            raise CryptError(f"{root}: inside the git repository {repo}: an encrypted store "
+                             "must be a repository of its own; choose another folder")  # fmt: skip
+    for key_file in key_files:
+        import_public_key(existing or Path.cwd(), key_file)
+
+
 def add_user(root: Path, key_file: Path, author: str | None) -> str:
     """Give the store's key to one more counsellor (their exported GPG public key)."""
     require_programs()
@@ -356,15 +383,21 @@ def revoke(root: Path, fingerprint: str, author: str | None) -> tuple[str, list[
     repo = _own_repo(root)
     key = _unlocked_key(root)
     current = holders(root, key)
-    matches = [f for f in current if f.upper().endswith(fingerprint.upper().replace(" ", ""))]
+    wanted = fingerprint.upper().replace(" ", "")
+    if not re.fullmatch(r"[0-9A-F]{16,40}", wanted):
+        raise CryptError(f"{fingerprint}: give the GPG key's fingerprint, at least its last 16 "
+                         "hex digits (see `accomp crypt status`)")  # fmt: skip
+    matches = [f for f in current if f.upper().endswith(wanted)]
+    if matches and matches[0] in secret_fingerprints(repo):
+        raise CryptError(f"{fingerprint}: that is a GPG key of this machine: revoke someone "
+                         "else's, from the clone of someone who stays")  # fmt: skip
     if len(matches) != 1:
         raise CryptError(f"{fingerprint}: not one of the GPG keys that hold the store's key "
                          "(see `accomp crypt status`)")  # fmt: skip
     keeping = [f for f in current if f != matches[0]]
     if not keeping:
         raise CryptError("nobody would keep the store's key: add a counsellor's key first")
-    if git.run_git(repo, "status", "--porcelain", "--untracked-files=no")[1].strip():
-        raise CryptError("the store has uncommitted changes: commit them (`accomp sync`) first")
+    _refuse_uncommitted(repo)
     new_key = f"k{generation(key) + 1}"
     if new_key not in clone_keys(repo):
         _git_crypt(repo, "init", "-k", new_key)
@@ -402,6 +435,12 @@ def unlock(root: Path, key_file: Path | None) -> list[str]:
             "`accomp crypt add-user you.asc` and syncs"
         )
     _git_crypt(repo, "unlock")
+    key = store_key(root)
+    if key not in clone_keys(repo):
+        raise CryptError(
+            f"your GPG key was not given the store's current key ({key}): the "
+            "older versions open, the current files do not; ask the coordinator"
+        )
     return clone_keys(repo)
 
 
@@ -445,3 +484,30 @@ def take_new_keys(repo: Path, revision: str) -> list[str]:
         "this machine: ask the coordinator to add yours (`accomp crypt add-user`); nothing was "
         "merged"
     )
+
+
+def reencrypt_outgoing(repo: Path, root: Path, remote_tip: str | None, author: str | None) -> int:
+    """Before a push: every encrypted file this clone would send (those that differ from the
+    remote's tip) encrypted again with the store's current key, committed. A file made in a
+    clone before it received a new key (`start`, `revoke`) was committed under the old key
+    or none; a merge keeps such a file as it was when only one side changed it. Returns how
+    many files were re-encrypted."""
+    key = store_key(root)
+    if key is None:
+        return 0
+    if remote_tip is None:
+        paths = encrypted_files(root)
+    else:
+        code, listed, _ = git.run_git(repo, "diff", "--name-only", "-z", remote_tip, "HEAD")
+        names = [n for n in listed.split("\0") if n] if code == 0 else []
+        paths = [p for p in (repo / n for n in names) if p in set(encrypted_files(root))]
+    if not paths:
+        return 0
+    _renormalize(repo, paths)
+    relative = [str(p.resolve().relative_to(repo)) for p in paths]
+    staged = git.run_git(repo, "diff", "--cached", "--name-only", "--", *relative)[1].split()
+    if not staged:
+        return 0
+    message = f"crypt: {len(staged)} file(s) encrypted with the store's key {key} before sending"
+    git.commit_paths(repo, [repo / name for name in staged], message, author)
+    return len(staged)

@@ -115,6 +115,11 @@ def _failure(repo: Path, what: str, stderr: str) -> StoreError:
         return StoreError(
             f"git is busy or left a lock: {lock}; if no git is running, remove it and try again"
         )
+    if "filter 'git-crypt" in stderr:  # an encrypted store, git-crypt gone from this machine
+        return StoreError(
+            f"{what} failed: the store is encrypted at rest and git-crypt cannot run: "
+            "install it (Debian: `apt install git-crypt`)"
+        )
     lines = [line for line in stderr.strip().splitlines() if line.strip()]
     return StoreError(f"{what} failed: {lines[-1] if lines else 'no reason given'}")
 

@@ -127,6 +127,7 @@ class SyncReport:
     invalid: list[str] = field(default_factory=list)  # problems of what came in, one line each
     attempts: int = 0
     keys_taken: list[str] = field(default_factory=list)  # encryption keys unlocked from the remote
+    reencrypted: int = 0  # files sent encrypted again with the store's current key
 
 
 def _git(repo: Path, *args: str, author: str | None = None) -> tuple[int, str, str]:
@@ -180,6 +181,9 @@ def sync(store: Store, remote: str | None, author: str | None) -> SyncReport:
             report.keys_taken += crypt.take_new_keys(repo, theirs)
         if exists and not _merge(store, repo, theirs, remote, branch, report, author):
             return report  # stopped on conflicts
+        report.reencrypted += crypt.reencrypt_outgoing(
+            repo, store.root, theirs if exists else None, author
+        )
         code, _, err = _git(repo, "push", "--quiet", "--set-upstream", remote, f"HEAD:{branch}")
         if code == 0:
             report.pushed = True
