@@ -74,6 +74,10 @@ def open_store(ctx: typer.Context, near: Path | None = None, locked_ok: bool = F
     """
     state = ctx.find_root().obj
     store = Store.open(find_store(state.store if state else None, near), today())
+    if store.put_back:
+        names = ", ".join(Path(p).stem for p in store.put_back)
+        typer.echo(f"accomp: note: put back {names} as it was before a command that was "
+                   "stopped before its commit", err=True)  # fmt: skip
     if not locked_ok and (reason := locked(store.root)) is not None:
         raise StoreError(reason)
     done = _set_up_clone(store)

@@ -26,18 +26,18 @@ What this module adds around it:
 
 from __future__ import annotations
 
+import fnmatch
 import os
 import re
 import shutil
-import subprocess
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from accomp.errors import StoreError
-from accomp.store import files, git
+from accomp.store import files, git, yamlio
 
-MAGIC = b"\x00GITCRYPT\x00"  # how every file git-crypt encrypted begins
+MAGIC = yamlio.GIT_CRYPT_PREFIX  # how every file git-crypt encrypted begins
 DEFAULT_KEY = "default"
 KEYS_DIR = ".git-crypt/keys"  # committed by git-crypt: the store's key per GPG key
 PUBLIC_KEYS_DIR = "crypt-keys"  # committed by accomp: the counsellors' public keys
@@ -110,13 +110,9 @@ def require_programs() -> None:
 
 def _run(args: Sequence[str], cwd: Path, data: bytes | None = None) -> tuple[int, bytes, str]:
     try:
-        result = subprocess.run(
-            list(args), cwd=cwd, input=data, capture_output=True, check=False,
-            env={**os.environ, "LC_ALL": "C", "GIT_TERMINAL_PROMPT": "0"},
-        )  # fmt: skip
+        return git.run_program(args, cwd, data)
     except FileNotFoundError:
         raise CryptError(f"{args[0]} is not installed: {_INSTALL}") from None
-    return result.returncode, result.stdout, result.stderr.decode("utf-8", "replace")
 
 
 def _last_line(text: str) -> str:
@@ -263,14 +259,19 @@ def _own_repo(root: Path) -> Path:
     return repo
 
 
-def _commit_all(repo: Path, paths: Sequence[Path], message: str, author: str | None) -> None:
-    git.commit_paths(repo, paths, message, author)
-
-
 def encrypted_files(root: Path) -> list[Path]:
     """The files of the store that are encrypted at rest (case files, session files)."""
     found = [p for pattern in ENCRYPTED_PATTERNS for p in root.glob(pattern) if p.is_file()]
     return sorted(found)
+
+
+def is_encrypted_path(relative: str) -> bool:
+    """Whether the store file at `relative` (to the store's top) is one encrypted at rest:
+    the same patterns as `encrypted_files`, without reading the folder."""
+    return any(
+        relative.count("/") == pattern.count("/") and fnmatch.fnmatchcase(relative, pattern)
+        for pattern in ENCRYPTED_PATTERNS
+    )
 
 
 def start(root: Path, key_files: Sequence[Path], author: str | None) -> list[str]:
@@ -291,7 +292,7 @@ def start(root: Path, key_files: Sequence[Path], author: str | None) -> list[str
     _renormalize(repo, encrypted)
     paths = [attributes, *encrypted, *_key_paths(root, fingerprints, DEFAULT_KEY)]
     message = f"crypt: case and session files encrypted at rest ({len(encrypted)} file(s))"
-    _commit_all(repo, paths, message, author)
+    git.commit_paths(repo, paths, message, author)
     return fingerprints
 
 
@@ -361,7 +362,7 @@ def add_user(root: Path, key_file: Path, author: str | None) -> str:
     key = _unlocked_key(root)
     fingerprint = _give_key(repo, root, key_file, key)
     message = f"crypt: key {key} given to the GPG key {fingerprint}"
-    _commit_all(repo, _key_paths(root, [fingerprint], key), message, author)
+    git.commit_paths(repo, _key_paths(root, [fingerprint], key), message, author)
     return fingerprint
 
 
@@ -413,7 +414,7 @@ def revoke(root: Path, fingerprint: str, author: str | None) -> tuple[str, list[
     paths = [attributes, *encrypted, *_key_paths(root, keeping, new_key)]
     message = (f"crypt: new key {new_key} without the GPG key {matches[0]}; "
                f"{len(encrypted)} file(s) re-encrypted")  # fmt: skip
-    _commit_all(repo, paths, message, author)
+    git.commit_paths(repo, paths, message, author)
     return new_key, keeping, len(encrypted)
 
 
@@ -468,7 +469,8 @@ def take_new_keys(repo: Path, revision: str) -> list[str]:
     code, listing, _ = git.run_git(repo, "ls-tree", "--name-only", f"{revision}:{KEYS_DIR}/{key}/0")
     given = [name[: -len(".gpg")] for name in listing.split() if name.endswith(".gpg")]
     for fingerprint in sorted(set(given) & mine):
-        blob = _run(["git", "show", f"{revision}:{KEYS_DIR}/{key}/0/{fingerprint}.gpg"], repo)[1]
+        given_copy = f"{revision}:{KEYS_DIR}/{key}/0/{fingerprint}.gpg"
+        blob = git.run_git_bytes(repo, "show", given_copy)[1]
         code, key_data, _ = _run(["gpg", "--batch", "--quiet", "--decrypt"], repo, blob)
         if code != 0:
             continue
@@ -500,7 +502,7 @@ def reencrypt_outgoing(repo: Path, root: Path, remote_tip: str | None, author: s
     else:
         code, listed, _ = git.run_git(repo, "diff", "--name-only", "-z", remote_tip, "HEAD")
         names = [n for n in listed.split("\0") if n] if code == 0 else []
-        paths = [p for p in (repo / n for n in names) if p in set(encrypted_files(root))]
+        paths = [repo / name for name in names if is_encrypted_path(name)]
     if not paths:
         return 0
     _renormalize(repo, paths)

@@ -233,13 +233,21 @@ def run_git(repo: Path, *args: str, author: str | None = None) -> tuple[int, str
     return result.returncode, result.stdout, result.stderr
 
 
-def run_git_bytes(repo: Path, *args: str) -> tuple[int, bytes, str]:
-    """Run git in `repo` for bytes (a blob): (exit code, stdout, stderr)."""
+def run_program(
+    args: Sequence[str], cwd: Path, data: bytes | None = None
+) -> tuple[int, bytes, str]:
+    """Run a program of git's family (git, git-crypt, gpg) on bytes: (exit code, stdout,
+    stderr as text). FileNotFoundError when the program is not installed."""
     result = subprocess.run(
-        ["git", *args], cwd=repo, capture_output=True, check=False,
+        list(args), cwd=cwd, input=data, capture_output=True, check=False,
         env={**os.environ, "GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C"},
     )  # fmt: skip
     return result.returncode, result.stdout, result.stderr.decode("utf-8", "replace")
+
+
+def run_git_bytes(repo: Path, *args: str) -> tuple[int, bytes, str]:
+    """Run git in `repo` for bytes (a blob): (exit code, stdout, stderr)."""
+    return run_program(["git", *args], repo)
 
 
 def config_get(repo: Path, key: str) -> str | None:

@@ -77,19 +77,18 @@ def recover(folder: Path, root: Path, repo: Path | None) -> list[str]:
     """Undo what the dead commands of these intents wrote and did not commit. The caller
     holds the store's lock exclusively. Returns the files put back (relative to `root`)."""
     restored: list[str] = []
+    gitdir = git.git_dir(repo) if repo is not None else None
+    if gitdir is not None and (gitdir / "index.lock").exists():
+        return restored  # a git may still be committing: wait for the next command
     for intent in pending(folder):
         try:
             record = orjson.loads(intent.read_bytes())
         except (OSError, orjson.JSONDecodeError):
             intent.unlink(missing_ok=True)  # torn before it was complete: nothing was written
             continue
-        if repo is not None:
-            gitdir = git.git_dir(repo)
-            if gitdir is not None and (gitdir / "index.lock").exists():
-                continue  # a git may still be committing: wait for the next command
-            if _landed(repo, root, record):
-                intent.unlink(missing_ok=True)
-                continue
+        if repo is not None and _landed(repo, root, record):
+            intent.unlink(missing_ok=True)
+            continue
         put_back = []
         for entry in record:
             path = root / entry["path"]

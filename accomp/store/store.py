@@ -78,6 +78,9 @@ class Store:
         self.today = today or dt.date.today()
         self._settings: Settings | None = None
         self._repo: Path | bool | None = False  # False: not looked up yet
+        # Files a command killed before the end of its commit had changed, put back when
+        # the store was opened (store/intents.py); the command line says so.
+        self.put_back: list[str] = []
 
     # -- opening -----------------------------------------------------------
 
@@ -518,10 +521,7 @@ class Store:
         if intents.pending(self.intents_folder):
             with self._store_lock(shared=False, timeout=60.0):
                 restored = intents.recover(self.intents_folder, self.root, self.repo)
-            if restored:
-                names = ", ".join(Path(p).stem for p in restored)
-                print(f"accomp: note: put back {names} as it was before a command that was "
-                      "stopped before its commit", file=sys.stderr)  # fmt: skip
+            self.put_back += restored
         if not journal.pending(self._journal_root):  # one stat: the usual case
             return
         with self._store_lock(shared=False, timeout=60.0):

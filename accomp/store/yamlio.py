@@ -114,9 +114,14 @@ def _too_deep(document: Any) -> bool:
     return False
 
 
+# How every file git-crypt encrypted begins (store/crypt.py): such bytes are refused
+# with what to do, not read as text that is not UTF-8.
+GIT_CRYPT_PREFIX = b"\x00GITCRYPT\x00"
+
+
 def decode(data: bytes) -> str:
     """Decode a YAML file's bytes as UTF-8 (a BOM is dropped); YamlError if they are not."""
-    if data.startswith(b"\x00GITCRYPT\x00"):  # store/crypt.py's MAGIC, on a locked clone
+    if data.startswith(GIT_CRYPT_PREFIX):  # a locked clone of a store encrypted at rest
         raise YamlError(
             "the file is encrypted at rest and this clone has not got the key: "
             "run `accomp crypt unlock`",
