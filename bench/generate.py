@@ -69,21 +69,57 @@ def weekdays(first: dt.date, last: dt.date, rng: random.Random, per_week: int) -
     return days
 
 
+# Each programme's usual length of support, in days (defaults.yaml's max_duration_months;
+# PLIE, which sets none, commonly runs up to two years).
+MAX_DAYS = {
+    "cej": 548,
+    "intensive-2025": 365,
+    "plie": 730,
+    "rsa-coaching": 548,
+    "civis-renforce": 730,
+}
+
+
+def history_start(rng: random.Random) -> dt.date:
+    """When a case began: a store holds this year's cases, and the cases of the years before
+    that it keeps for the funders' reports (exited, with longer histories): 55 % began in the
+    last year, 30 % one to two years ago, 15 % two to four years ago."""
+    band = rng.random()
+    if band < 0.55:
+        days = rng.randint(30, 365)
+    elif band < 0.85:
+        days = rng.randint(366, 730)
+    else:
+        days = rng.randint(731, 1460)
+    start = TODAY - dt.timedelta(days=days)
+    return start - dt.timedelta(days=start.weekday())  # contracts start on Mondays
+
+
 def make_case(rng: random.Random) -> tuple[int, dict[str, Any]]:
-    """One case document (without schema_version and case_id) and its enrolment year."""
+    """One case document (without schema_version and case_id) and its enrolment year.
+
+    Histories spread as a department's do: from a month to four years since the start,
+    an exit for a third of the recent cases and nearly all of those past their programme's
+    usual length, and a pace of contacts and activities that differs from case to case
+    (from a contact a month to two a week), so that files range from 2 to about 80 KB.
+    """
     programme, low, high = rng.choice(PROGRAMMES)
-    start = TODAY - dt.timedelta(days=rng.randint(30, 380))
-    start -= dt.timedelta(days=start.weekday())  # contracts start on Mondays
+    start = history_start(rng)
     age = rng.randint(low, high)
     birth = dt.date(start.year - age - 1, rng.randint(1, 12), rng.randint(1, 28))
     planned_end = add_months(start, 12)
-    exited = rng.random() < 0.33
+    longest = MAX_DAYS[programme]
+    elapsed = (TODAY - start).days
+    exited = rng.random() < (0.95 if elapsed > longest else 0.33)
     end = (
-        min(TODAY - dt.timedelta(days=1), start + dt.timedelta(days=rng.randint(60, 330)))
+        min(TODAY - dt.timedelta(days=1), start + dt.timedelta(days=rng.randint(60, longest)))
         if exited
         else TODAY - dt.timedelta(days=1)
     )
     end = max(end, start + dt.timedelta(days=7))
+    contacts_per_week = rng.choices([1, 2], [9, 1])[0]
+    contacts_every = rng.choices([1, 2, 4], [4, 4, 2])[0]
+    activities_per_week = rng.choices([1, 2, 3], [3, 5, 2])[0]
     referent = rng.choice(REFERENTS)
     actions = []
     for index in range(rng.randint(2, 5)):
@@ -97,12 +133,12 @@ def make_case(rng: random.Random) -> tuple[int, dict[str, Any]]:
     activities = [
         {"date": day, "hours": rng.choice([2, 3, 3.5, 4, 6]), "kind": rng.choice(KINDS),
          "status": rng.choices(["done", "absent-justified", "absent-unjustified"], [8, 1, 1])[0]}
-        for day in weekdays(start, end, rng, 2)
+        for day in weekdays(start, end, rng, activities_per_week)
     ]  # fmt: skip
     contacts = [
         {"date": day, "channel": rng.choice(["in-person", "phone", "email", "video", "sms"]),
          "minutes": rng.choice([5, 15, 30, 45, 60]), "mode": "individual", "by": referent}
-        for day in weekdays(start, end, rng, 1)[:: rng.choice([1, 2])]
+        for day in weekdays(start, end, rng, contacts_per_week)[::contacts_every]
     ]  # fmt: skip
     holiday = start + dt.timedelta(days=rng.randint(20, 60))
     document = {
