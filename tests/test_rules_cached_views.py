@@ -106,6 +106,28 @@ def test_the_end_of_the_maximum_duration_ends_the_promise() -> None:
     )  # 2027-01-11 less a week
 
 
+def test_a_maximum_duration_already_behind_bounds_nothing() -> None:
+    """A case past its programme's maximum stays past it: the checks of an old exited case
+    hold for good (before, a quarter of a department's store was read again every day)."""
+    case = generated_case(2)
+    case["enrolment"].update(
+        programme="intensive-2025", start="2022-01-10", planned_end="2022-12-30"
+    )
+    case["contacts"] = [c for c in case["contacts"] if c["date"] <= "2023-06-30"]
+    case["exit"] = {"date": "2023-06-30", "outcome": "cdi", "contract_months": None}
+    for key in ("activities", "allowances", "absences", "target_changes", "followups"):
+        case[key] = [
+            e
+            for e in case.get(key, [])
+            if max(v for v in e.values() if isinstance(v, str) and v[:2] == "20") <= "2023-06-30"
+        ]
+    today = dt.date(2026, 11, 20)
+    assert stable_until(case, SETTINGS, today) == dt.date.max
+    assert case_problems(case, SETTINGS, today) == case_problems(
+        case, SETTINGS, dt.date(2031, 1, 1)
+    )
+
+
 @settings(max_examples=150, deadline=None)
 @given(st.integers(0, 10**6), DAYS, DAYS, st.integers(0, 400))
 def test_every_read_view_through_the_cache_gives_the_answers_of_the_document(

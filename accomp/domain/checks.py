@@ -341,7 +341,11 @@ def stable_until(case: dict[str, Any], settings: Settings, today: dt.date) -> dt
     if limit:
         start = dt.date.fromisoformat(case["enrolment"]["start"])
         with contextlib.suppress(OverflowError, ValueError):  # past the year 9999: never reached
-            after.append((add_months(start, int(limit)) + dt.timedelta(days=1)).isoformat())
+            # The first day past the maximum: once it is behind, it changes nothing again
+            # (a case past its maximum stays past it), so only one ahead bounds the checks.
+            past = (add_months(start, int(limit)) + dt.timedelta(days=1)).isoformat()
+            if past > iso:
+                after.append(past)
     days = []
     for day in after:
         try:
