@@ -15,6 +15,7 @@ import typer
 from accomp.domain.dates import parse_date
 from accomp.errors import StoreError, UsageError
 from accomp.render import Format
+from accomp.store.checking import CaseRecord
 from accomp.store.crypt import locked
 from accomp.store.git import operation_in_progress
 from accomp.store.store import Reading, Store, find_store
@@ -288,22 +289,38 @@ def valid_cases(
     """Every valid case of the store, through the cohort read path, one at a time.
 
     `read`: their whole documents, or one of their read views (domain/views.py),
-    which is what cohort commands read. `ordered=False`: in no particular order,
-    holding one shard of the cache at a time (the caller sorts what it keeps).
-    An invalid case file is never skipped silently: figures (`strict`) refuse to
-    be computed without it; worklists name it on stderr and go on.
+    which is what cohort commands read. `ordered=False` (views only): in no
+    particular order, holding one shard of the cache at a time (the caller sorts
+    what it keeps). An invalid case file is never skipped silently: figures
+    (`strict`) refuse to be computed without it, naming the first by case id;
+    worklists name each on stderr, in case-id order, and go on.
     """
-    skipped = 0
-    for record in store.iter_cases(read, ordered):
-        if record.document is not None:
-            yield record.document
-            continue
-        first = record.errors[0].render()
-        if strict:
-            raise UsageError(f"{first} (fix it first: these figures need every case)")
-        skipped += 1
-        typer.echo(f"accomp: skipped {record.path.name}: {first}", err=True)
-    if skipped:
-        typer.echo(
-            f"accomp: {skipped} invalid case file(s) skipped; see `accomp validate`", err=True
+    if read in ("document", "problems"):
+        items: Iterator[dict[str, Any] | CaseRecord] = (
+            record.document if record.document is not None else record
+            for record in store.iter_cases(read)
         )
+    elif ordered:
+        items = iter(sorted(store.iter_views(read), key=_case_id_of))
+    else:
+        items = store.iter_views(read)
+    invalid: list[CaseRecord] = []
+    for item in items:
+        if type(item) is dict:
+            yield item
+        else:
+            invalid.append(item)  # type: ignore[arg-type]
+    invalid.sort(key=lambda record: record.path.name)
+    if invalid and strict:
+        first = invalid[0].errors[0].render()
+        raise UsageError(f"{first} (fix it first: these figures need every case)")
+    for record in invalid:
+        typer.echo(f"accomp: skipped {record.path.name}: {record.errors[0].render()}", err=True)
+    if invalid:
+        typer.echo(
+            f"accomp: {len(invalid)} invalid case file(s) skipped; see `accomp validate`", err=True
+        )
+
+
+def _case_id_of(item: dict[str, Any] | CaseRecord) -> str:
+    return item["case_id"] if type(item) is dict else item.path.name[:-5]  # type: ignore[index,union-attr]

@@ -31,6 +31,7 @@ from typing import Any
 
 from accomp.domain.corrections import counted
 from accomp.domain.dates import iso_week_label
+from accomp.domain.packed import FLOATS, INTS, pack, unpack
 from accomp.domain.settings import Settings
 
 WORKING_DAYS = 5
@@ -528,9 +529,9 @@ def judged_weeks(case: dict[str, Any], settings: Settings, on: dt.date) -> dict[
             tail = [next_monday.toordinal(), met]
     return {
         "first_monday": first_monday.toordinal(),
-        "weeks": weeks,
-        "realised": realised_hours,
-        "met_before": met_before,
+        "weeks": pack(weeks, INTS),
+        "realised": pack(realised_hours, FLOATS),
+        "met_before": pack(met_before, INTS),
         "tail": tail,
     }
 
@@ -545,12 +546,18 @@ def judged_in_period(
     stable_until says still holds.
     """
     low, high = first.toordinal(), min(last.toordinal() - 6, on.toordinal())
-    first_monday, met_before = judged["first_monday"], judged["met_before"]
+    first_monday = judged["first_monday"]
+    judged_mondays = unpack(judged["weeks"], INTS)
     # Weeks since first_monday whose Monday is on or after low, and on or before high.
-    begin = bisect_left(judged["weeks"], -((first_monday - low) // 7))
-    end = max(begin, bisect_right(judged["weeks"], (high - first_monday) // 7))
-    weeks, met = end - begin, met_before[end] - met_before[begin]
-    realised = judged["realised"][begin:end]
+    begin = bisect_left(judged_mondays, -((first_monday - low) // 7))
+    end = max(begin, bisect_right(judged_mondays, (high - first_monday) // 7))
+    weeks = end - begin
+    met = 0
+    realised: list[float] = []
+    if weeks:
+        met_before = unpack(judged["met_before"], INTS)
+        met = met_before[end] - met_before[begin]
+        realised = unpack(judged["realised"], FLOATS)[begin:end].tolist()
     if judged["tail"]:
         monday, each_met = judged["tail"]
         if monday < low:
@@ -570,12 +577,15 @@ def judged_week_hours(
     of the hours per week)."""
     low, high = first.toordinal(), min(last.toordinal() - 6, on.toordinal())
     first_monday = judged["first_monday"]
-    begin = bisect_left(judged["weeks"], -((first_monday - low) // 7))
-    end = max(begin, bisect_right(judged["weeks"], (high - first_monday) // 7))
+    judged_mondays = unpack(judged["weeks"], INTS)
+    begin = bisect_left(judged_mondays, -((first_monday - low) // 7))
+    end = max(begin, bisect_right(judged_mondays, (high - first_monday) // 7))
     weeks = [
         (first_monday + 7 * offset, realised)
         for offset, realised in zip(
-            judged["weeks"][begin:end], judged["realised"][begin:end], strict=True
+            judged_mondays[begin:end],
+            unpack(judged["realised"], FLOATS)[begin:end],
+            strict=True,
         )
     ]
     if judged["tail"]:

@@ -29,6 +29,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import itertools
+import math
 from bisect import bisect_left, bisect_right
 from collections import Counter
 from collections.abc import Callable, Iterable
@@ -46,7 +47,8 @@ from accomp.domain.outcomes import (
     exit_category,
     rate_base,
 )
-from accomp.domain.phases import phase_counts, transitions
+from accomp.domain.packed import INTS, pack, unpack
+from accomp.domain.phases import PHASES, phase_on, transitions
 from accomp.domain.settings import Settings
 
 # The barrier themes (freins périphériques) of the diagnostic, as in the case-file schema.
@@ -135,9 +137,9 @@ def cohort_view(case: dict[str, Any], settings: Settings, on: dt.date) -> dict[s
     }
 
 
-def contact_days(case: dict[str, Any]) -> dict[str, list[int]]:
+def contact_days(case: dict[str, Any]) -> dict[str, str]:
     """A case's contacts in day order: `days` (ordinals, sorted) and, in parallel,
-    `channels` (indexes in CONTACT_CHANNELS).
+    `channels` (indexes in CONTACT_CHANNELS), both packed (domain/packed.py).
 
     Those of a period are a slice found by two bisections.
     """
@@ -145,12 +147,15 @@ def contact_days(case: dict[str, Any]) -> dict[str, list[int]]:
         (_day(k["date"]).toordinal(), CONTACT_CHANNELS.index(k["channel"]))
         for k in case["contacts"]
     )
-    return {"days": [day for day, _ in contacts], "channels": [c for _, c in contacts]}
+    return {
+        "days": pack([day for day, _ in contacts], INTS),
+        "channels": pack([c for _, c in contacts], INTS),
+    }
 
 
-def late_contacts(case: dict[str, Any], cadence: list[dict[str, Any]]) -> list[int] | None:
-    """The days (ordinals, sorted) of the contacts that came later than the cadence allowed
-    after the one before (or after the start); None when the programme sets no cadence.
+def late_contacts(case: dict[str, Any], cadence: list[dict[str, Any]]) -> str | None:
+    """The days (ordinals, sorted, packed) of the contacts that came later than the cadence
+    allowed after the one before (or after the start); None when the programme sets no cadence.
 
     Only contacts from the start to the exit count. cadence_respected needs no more
     than this and the contacts' days, for any period and day.
@@ -162,12 +167,15 @@ def late_contacts(case: dict[str, Any], cadence: list[dict[str, Any]]) -> list[i
     stop = _day(exit_["date"]) if exit_ else dt.date.max
     contacts = (_day(k["date"]) for k in case["contacts"])
     points = [start, *sorted(day for day in contacts if start <= day <= stop)]
-    return [
-        following.toordinal()
-        for here, following in itertools.pairwise(points)
-        if (allowed := cadence_days(cadence, start, here)) is not None
-        and (following - here).days > allowed
-    ]
+    return pack(
+        [
+            following.toordinal()
+            for here, following in itertools.pairwise(points)
+            if (allowed := cadence_days(cadence, start, here)) is not None
+            and (following - here).days > allowed
+        ],
+        INTS,
+    )
 
 
 # Dates are read many times per case and repeat across cases: parsed once each.
@@ -283,204 +291,392 @@ def summarise(
     `programme_objectives`: also compare each programme's own objectives with the
     figures of its cases alone (`objectives_by_programme`).
     """
-    scope = sorted((c for c in cases if in_scope(c, first, last)), key=lambda c: c["case_id"])
-    on = min(today, last)
-    n = len(scope)
-    exits = [c for c in scope if c.get("exit") and first <= _day(c["exit"]["date"]) <= last]
-    categories = Counter(_category(c, settings) for c in exits)
-    active = [c for c in scope if not c.get("exit") or _day(c["exit"]["date"]) > last]
-    entries = [c for c in scope if first <= _day(c["enrolment"]["start"]) <= last]
-    rates = _rates(scope, entries, exits, settings)
-    # The headline rates: by each case's programme's definition, over the base of the one
-    # programme in scope (over the exits when programmes with other bases are mixed).
-    headline = next(iter(rates.values())) if len(rates) == 1 else None
+    by_programme = tally_by_programme(cases, settings, first, last, today)
+    return figures_of(by_programme, settings, first, last, today, programme_objectives)
 
-    summary: dict[str, Any] = {
-        "cases": n,
-        "entries": len(entries),
-        "active": len(active),
-        "cohorts": {
-            "accompanied": n,
-            "entered": len(entries),
-            "exited": len(exits),
-            "active_at_end": len(active),
-        },
-        "exits": {
-            "total": len(exits),
-            "by_outcome": dict(sorted(Counter(c["exit"]["outcome"] for c in exits).items())),
-            "by_category": {category: categories.get(category, 0) for category in CATEGORIES},
-        },
-        "by_programme": _count(scope, lambda c: c["enrolment"]["programme"]),
-        "by_modality": _count(scope, lambda c: c["enrolment"]["modality"]),
-        "by_referent": _count(scope, lambda c: c["enrolment"]["referent"]),
-        "shares": _shares(scope),
-        "durable_employment_rate": headline["durable_employment"]["rate"]
-        if headline
-        else ratio(categories["durable-employment"], len(exits)),
-        "positive_exit_rate": headline["positive_exit"]["rate"]
-        if headline
-        else ratio(sum(categories[c] for c in POSITIVE), len(exits)),
-        "rate_bases": {
-            "durable_employment_rate": headline["durable_employment"]["base"]
-            if headline
-            else "exits",
-            "positive_exit_rate": headline["positive_exit"]["base"] if headline else "exits",
-        },
-        "rates_by_programme": rates,
-        "hours": _hours(scope, first, last, on),
-        "contacts": _contacts(scope, settings, first, last, on),
-        "allowances": _allowances(scope, first, last),
-        "appointments": _appointments(scope, first, last),
-        "durations": {
-            "median_months": round(
-                _median(_months(c["enrolment"]["start"], c["exit"]["date"]) for c in exits),
-                1,
-            )
-            if exits
-            else 0.0,
-            "past_max_duration": sum(1 for c in scope if past_max_duration(c, settings, on)),
-        },
-        "caseload": caseload(active, settings),
-        # Where the people accompanied stand on the period's last day (outreach … closed).
-        "phases_at_end": phase_counts(scope, last.isoformat()),
-    }
+
+def tally_by_programme(
+    cases: Iterable[dict[str, Any]],
+    settings: Settings,
+    first: dt.date,
+    last: dt.date,
+    today: dt.date,
+) -> dict[str, Tally]:
+    """The tallies of the cases in scope for first..last, one per programme."""
+    period = Period(first, last, today, settings)
+    tallies: dict[str, Tally] = {}
+    for case in cases:
+        if period.in_scope(case):
+            programme = case["enrolment"]["programme"]
+            tally = tallies.get(programme)
+            if tally is None:
+                tally = tallies[programme] = Tally()
+            tally.add(case, period)
+    return tallies
+
+
+def figures_of(
+    by_programme: dict[str, Tally],
+    settings: Settings,
+    first: dt.date,
+    last: dt.date,
+    today: dt.date,
+    programme_objectives: bool = True,
+) -> dict[str, Any]:
+    """The summary's figures from the tallies of its programmes (tally_by_programme)."""
+    total = Tally.merged(by_programme.values())
+    summary = total.figures(by_programme, settings)
     summary["objectives"] = _objectives(summary, settings.objectives)
     if programme_objectives:
-        by_programme = {}
-        for name in sorted({c["enrolment"]["programme"] for c in scope}):
+        own_objectives = {}
+        for name in sorted(by_programme):
             targets = (settings.programme(name) or {}).get("objectives") or {}
             if targets:
-                own = [c for c in scope if c["enrolment"]["programme"] == name]
-                figures = summarise(own, settings, first, last, today, programme_objectives=False)
-                by_programme[name] = _objectives(figures, targets)
-        summary["objectives_by_programme"] = by_programme
+                own = by_programme[name].figures({name: by_programme[name]}, settings)
+                own_objectives[name] = _objectives(own, targets)
+        summary["objectives_by_programme"] = own_objectives
     return summary
 
 
-def _category(case: dict[str, Any], settings: Settings) -> str:
-    return exit_category(case["exit"], settings, case["enrolment"]["programme"])
+class Period:
+    """A summary's period and reference day, read once for every case."""
+
+    def __init__(self, first: dt.date, last: dt.date, today: dt.date, settings: Settings) -> None:
+        self.first, self.last, self.on = first, last, min(today, last)
+        self.low, self.high = first.isoformat(), last.isoformat()
+        self.first_ordinal, self.last_ordinal = first.toordinal(), last.toordinal()
+        self.settings = settings
+        self.cadences = {name: _cadence(settings, name) for name in settings.programmes}
+        self.categories: dict[tuple[str, str, Any], str] = {}
+        self.limits = {
+            name: (settings.programme(name) or {}).get("caseload_limit")
+            for name in settings.programmes
+        }
+
+    def in_scope(self, case: dict[str, Any]) -> bool:
+        """Enrolled at some time in the period (ISO dates compare as days)."""
+        exit_ = case.get("exit")
+        return case["enrolment"]["start"] <= self.high and (not exit_ or exit_["date"] >= self.low)
+
+    def category(self, case: dict[str, Any]) -> str:
+        """The category of a case's exit, by its programme's definition (memoised: few
+        outcomes, few programmes)."""
+        exit_, programme = case["exit"], case["enrolment"]["programme"]
+        key = (programme, exit_["outcome"], exit_.get("contract_months"))
+        category = self.categories.get(key)
+        if category is None:
+            category = self.categories[key] = exit_category(exit_, self.settings, programme)
+        return category
 
 
-def _rates(
-    scope: list[dict[str, Any]],
-    entries: list[dict[str, Any]],
-    exits: list[dict[str, Any]],
-    settings: Settings,
-) -> dict[str, dict[str, Any]]:
-    """Per programme in scope: the definition its figures follow, and its durable-employment
-    and positive-exit rates, each over its own base (exits, entries or accompanied)."""
-    result = {}
-    for programme in sorted({c["enrolment"]["programme"] for c in scope}):
-        mine = [c for c in exits if c["enrolment"]["programme"] == programme]
-        bases = {
-            "exits": len(mine),
-            "entries": sum(1 for c in entries if c["enrolment"]["programme"] == programme),
-            "accompanied": sum(1 for c in scope if c["enrolment"]["programme"] == programme),
+class Tally:
+    """What the summary counts of some cases in one period, case by case.
+
+    Tallies merge: the tally of two sets of cases is the merge of their tallies,
+    so that a summary can be counted per programme (their own objectives and
+    rates), and the store's figures be those of the programmes together. Sums
+    of money use math.fsum and medians are taken from counts of values, so that
+    the order in which cases come changes no figure.
+    """
+
+    def __init__(self) -> None:
+        self.cases = self.entries = self.active = 0
+        self.exit_outcomes: Counter[str] = Counter()
+        self.exit_categories: Counter[str] = Counter()
+        self.modalities: Counter[str] = Counter()
+        self.referents: Counter[str] = Counter()
+        self.qpv = self.no_qualification = self.women = 0
+        self.under_26 = self.age_26_29 = self.age_30_plus = self.with_barrier = 0
+        self.themes: Counter[str] = Counter()
+        self.weeks = self.weeks_met = 0
+        self.realised: Counter[float] = Counter()
+        self.channels: Counter[int] = Counter()
+        self.support_days = 0
+        self.cadence_judged = self.cadence_kept = 0
+        self.paid: list[float] = []  # each case's allowances in the period (fsum'd at the end)
+        self.beneficiaries = 0
+        self.appointments: Counter[str] = Counter()
+        self.months: Counter[float] = Counter()  # months of support of each exit
+        self.past_max_duration = 0
+        # Active at the end, per referent: [cases, the smallest caseload limit of their
+        # programmes (None: none sets one)].
+        self.caseloads: dict[str, list[Any]] = {}
+        self.phases: Counter[str] = Counter()
+
+    def add(self, case: dict[str, Any], period: Period) -> None:
+        """Count one case in scope."""
+        enrolment, situation = case["enrolment"], case["situation"]
+        start, programme = enrolment["start"], enrolment["programme"]
+        exit_ = case.get("exit")
+        exit_date = exit_["date"] if exit_ else None
+        low, high = period.low, period.high
+        self.cases += 1
+        if low <= start <= high:
+            self.entries += 1
+        if exit_date is not None and exit_date <= high:  # in scope: not before the period
+            self.exit_outcomes[exit_["outcome"]] += 1
+            self.exit_categories[period.category(case)] += 1
+            self.months[_months(start, exit_date)] += 1
+        else:
+            self.active += 1
+            referent = enrolment["referent"]
+            limit = period.limits.get(programme)
+            load = self.caseloads.get(referent)
+            if load is None:
+                self.caseloads[referent] = [1, limit or None]
+            else:
+                load[0] += 1
+                if limit and (load[1] is None or limit < load[1]):
+                    load[1] = limit
+        self.modalities[enrolment["modality"]] += 1
+        self.referents[enrolment["referent"]] += 1
+        # Shares of the cohort.
+        if situation.get("qpv") is True:
+            self.qpv += 1
+        if (situation.get("qualification_level") or 99) <= INFRA_V_MAX_LEVEL:
+            self.no_qualification += 1
+        if case["identity"]["sex"] == "F":
+            self.women += 1
+        age = case["age_at_start"]
+        if age < 26:
+            self.under_26 += 1
+        elif age <= 29:
+            self.age_26_29 += 1
+        else:
+            self.age_30_plus += 1
+        themes = case["barrier_themes"]
+        if themes:
+            self.with_barrier += 1
+            self.themes.update(themes)
+        # Weekly hours.
+        weeks, met, realised = judged_in_period(case["hours"], period.first, period.last, period.on)
+        self.weeks += weeks
+        self.weeks_met += met
+        self.realised.update(realised)
+        # Contacts, and the days of support they are counted against.
+        contacts = case["contacts"]
+        days = unpack(contacts["days"], INTS)
+        begin = bisect_left(days, period.first_ordinal)
+        end = bisect_right(days, period.last_ordinal)
+        if end > begin:
+            self.channels.update(unpack(contacts["channels"], INTS)[begin:end])
+        support_end = min(high, exit_date) if exit_date else high
+        support_start = max(start, low)
+        if support_end >= support_start:
+            self.support_days += (_day(support_end) - _day(support_start)).days + 1
+        cadence = period.cadences.get(programme, [])
+        respected = cadence_respected(case, cadence, period.first, period.on)
+        if respected is not None:
+            self.cadence_judged += 1
+            self.cadence_kept += respected
+        # Allowances and appointments dated in the period.
+        paid = sum(a["amount"] for a in case["allowances"] if low <= a["date"] <= high)
+        self.paid.append(paid)
+        if paid > 0:
+            self.beneficiaries += 1
+        for day, status in case["appointments"]:
+            if low <= day <= high:
+                self.appointments[status] += 1
+        if past_max_duration(case, period.settings, period.on):
+            self.past_max_duration += 1
+        phase = phase_on(
+            [tuple(step) for step in case["phases"]],  # type: ignore[misc]
+            start,
+            exit_date,
+            high,
+        )
+        if phase is not None:
+            self.phases[phase] += 1
+
+    @classmethod
+    def merged(cls, tallies: Iterable[Tally]) -> Tally:
+        """One tally of the cases of several (of disjoint sets of cases)."""
+        total = cls()
+        for tally in tallies:
+            for name, value in vars(tally).items():
+                mine = getattr(total, name)
+                if name == "caseloads":
+                    for referent, (count, limit) in value.items():
+                        load = mine.setdefault(referent, [0, None])
+                        load[0] += count
+                        if limit is not None and (load[1] is None or limit < load[1]):
+                            load[1] = limit
+                elif isinstance(mine, Counter | list):
+                    mine.update(value) if isinstance(mine, Counter) else mine.extend(value)
+                else:
+                    setattr(total, name, mine + value)
+        return total
+
+    def figures(self, programmes: dict[str, Tally], settings: Settings) -> dict[str, Any]:
+        """The summary's figures of these cases (`programmes`: their tallies per programme,
+        for the rates by each programme's definition)."""
+        n, exits = self.cases, sum(self.exit_categories.values())
+        categories = self.exit_categories
+        rates = {name: _rates_of(name, programmes[name], settings) for name in sorted(programmes)}
+        # The headline rates: by each case's programme's definition, over the base of the one
+        # programme in scope (over the exits when programmes with other bases are mixed).
+        headline = next(iter(rates.values())) if len(rates) == 1 else None
+        return {
+            "cases": n,
+            "entries": self.entries,
+            "active": self.active,
+            "cohorts": {
+                "accompanied": n,
+                "entered": self.entries,
+                "exited": exits,
+                "active_at_end": self.active,
+            },
+            "exits": {
+                "total": exits,
+                "by_outcome": dict(sorted(self.exit_outcomes.items())),
+                "by_category": {category: categories.get(category, 0) for category in CATEGORIES},
+            },
+            "by_programme": {name: programmes[name].cases for name in sorted(programmes)},
+            "by_modality": dict(sorted(self.modalities.items())),
+            "by_referent": dict(sorted(self.referents.items())),
+            "shares": self._shares(),
+            "durable_employment_rate": headline["durable_employment"]["rate"]
+            if headline
+            else ratio(categories["durable-employment"], exits),
+            "positive_exit_rate": headline["positive_exit"]["rate"]
+            if headline
+            else ratio(sum(categories[c] for c in POSITIVE), exits),
+            "rate_bases": {
+                "durable_employment_rate": headline["durable_employment"]["base"]
+                if headline
+                else "exits",
+                "positive_exit_rate": headline["positive_exit"]["base"] if headline else "exits",
+            },
+            "rates_by_programme": rates,
+            "hours": {
+                "weeks_judged": self.weeks,
+                "weeks_met": self.weeks_met,
+                "compliance_rate": ratio(self.weeks_met, self.weeks),
+                "median_realised_hours": round(_median_of(self.realised), 2)
+                if self.realised
+                else 0.0,
+            },
+            "contacts": self._contacts(),
+            "allowances": {
+                "total": round(_exact_sum(self.paid), 2),
+                "beneficiaries": self.beneficiaries,
+            },
+            "appointments": self._appointments(),
+            "durations": {
+                "median_months": round(_median_of(self.months), 1) if self.months else 0.0,
+                "past_max_duration": self.past_max_duration,
+            },
+            "caseload": self._caseload(settings),
+            # Where the people accompanied stand on the period's last day (outreach … closed).
+            "phases_at_end": {phase: self.phases.get(phase, 0) for phase in PHASES},
         }
-        categories = Counter(_category(c, settings) for c in mine)
-        counted = {
-            "durable_employment": categories["durable-employment"],
-            "positive_exit": sum(categories[c] for c in POSITIVE),
+
+    def _shares(self) -> dict[str, float]:
+        n = self.cases
+        shares = {
+            "qpv": ratio(self.qpv, n),
+            "no_qualification": ratio(self.no_qualification, n),
+            "women": ratio(self.women, n),
+            "under_26": ratio(self.under_26, n),
+            "age_26_29": ratio(self.age_26_29, n),
+            "age_30_plus": ratio(self.age_30_plus, n),
+            "with_barrier": ratio(self.with_barrier, n),
         }
-        figures: dict[str, Any] = {"definition": definition_label(settings, programme)}
-        for rate, count in counted.items():
-            base = rate_base(settings, programme, rate)
-            figures[rate] = {
-                "count": count,
-                "base": base,
-                "of": bases[base],
-                "rate": ratio(count, bases[base]),
+        for theme in BARRIER_THEMES:
+            shares[f"barrier_{theme.replace('-', '_')}"] = ratio(self.themes[theme], n)
+        return shares
+
+    def _contacts(self) -> dict[str, Any]:
+        by_channel = {CONTACT_CHANNELS[index]: n for index, n in self.channels.items()}
+        total = sum(by_channel.values())
+        months = self.support_days / DAYS_PER_MONTH
+        return {
+            "total": total,
+            "by_channel": dict(sorted(by_channel.items())),
+            "per_case_per_month": round(total / months, 2) if months else 0.0,
+            "cadence_respected": ratio(self.cadence_kept, self.cadence_judged),
+        }
+
+    def _appointments(self) -> dict[str, Any]:
+        """The appointments dated in the period by outcome; `missed_rate`: missed (excused or
+        not) among those that took place or should have (done + missed)."""
+        statuses = self.appointments
+        missed = statuses["missed"] + statuses["missed-excused"]
+        return {
+            "total": sum(statuses.values()),
+            "planned": statuses["planned"],
+            "done": statuses["done"],
+            "missed": missed,
+            "missed_excused": statuses["missed-excused"],
+            "cancelled": statuses["cancelled"],
+            "missed_rate": ratio(missed, statuses["done"] + missed),
+        }
+
+    def _caseload(self, settings: Settings) -> dict[str, dict[str, Any]]:
+        """Active cases per referent at the end of the period, against the limit that applies."""
+        own_limits = {r["id"]: r.get("caseload_limit") for r in settings.referents}
+        result = {}
+        for referent, (count, programme_limit) in sorted(self.caseloads.items()):
+            limit = own_limits.get(referent) or programme_limit
+            result[referent] = {
+                "cases": count,
+                "limit": limit,
+                "over_limit": limit is not None and count > limit,
             }
-        result[programme] = figures
-    return result
+        return result
 
 
-def _median(values: Iterable[float]) -> float:
-    # statistics imports fractions and decimal: 5 ms of every command's start, for two medians.
-    import statistics
+def _rates_of(programme: str, tally: Tally, settings: Settings) -> dict[str, Any]:
+    """A programme's definition, and its durable-employment and positive-exit rates, each
+    over its own base (exits, entries or accompanied)."""
+    categories = tally.exit_categories
+    bases = {
+        "exits": sum(categories.values()),
+        "entries": tally.entries,
+        "accompanied": tally.cases,
+    }
+    counted = {
+        "durable_employment": categories["durable-employment"],
+        "positive_exit": sum(categories[c] for c in POSITIVE),
+    }
+    figures: dict[str, Any] = {"definition": definition_label(settings, programme)}
+    for rate, count in counted.items():
+        base = rate_base(settings, programme, rate)
+        figures[rate] = {
+            "count": count,
+            "base": base,
+            "of": bases[base],
+            "rate": ratio(count, bases[base]),
+        }
+    return figures
 
-    return statistics.median(values)
+
+def _exact_sum(amounts: list[float]) -> float:
+    """A sum of money that does not depend on the order of its terms: whole when they all
+    are (amounts are often written `100`), else correctly rounded (math.fsum)."""
+    if all(type(amount) is int for amount in amounts):
+        return sum(amounts)
+    return math.fsum(amounts)
 
 
-def _count(cases: list[dict[str, Any]], key: Callable[[dict[str, Any]], str]) -> dict[str, int]:
-    return dict(sorted(Counter(key(c) for c in cases).items()))
+def _median_of(counts: Counter[float]) -> float:
+    """The median of a multiset of values given as counts (as statistics.median computes it
+    on the values themselves: the middle one, or the mean of the two middle ones)."""
+    n = sum(counts.values())
+    wanted = (n - 1) // 2, n // 2  # the positions of the middle values, in sorted order
+    found: list[float] = []
+    seen = 0
+    for value in sorted(counts):
+        seen += counts[value]
+        while len(found) < 2 and seen > wanted[len(found)]:
+            found.append(value)
+        if len(found) == 2:
+            break
+    return found[0] if n % 2 else (found[0] + found[1]) / 2
 
 
 def _months(start: str, end: str) -> float:
     return (_day(end) - _day(start)).days / DAYS_PER_MONTH
-
-
-def _shares(scope: list[dict[str, Any]]) -> dict[str, float]:
-    n = len(scope)
-    ages = [c["age_at_start"] for c in scope]
-    themes = [c["barrier_themes"] for c in scope]
-    shares = {
-        "qpv": ratio(sum(1 for c in scope if c["situation"].get("qpv") is True), n),
-        "no_qualification": ratio(
-            sum(1 for c in scope if (c["situation"].get("qualification_level") or 99) <= 2), n
-        ),
-        "women": ratio(sum(1 for c in scope if c["identity"]["sex"] == "F"), n),
-        "under_26": ratio(sum(1 for age in ages if age < 26), n),
-        "age_26_29": ratio(sum(1 for age in ages if 26 <= age <= 29), n),
-        "age_30_plus": ratio(sum(1 for age in ages if age >= 30), n),
-        "with_barrier": ratio(sum(1 for t in themes if t), n),
-    }
-    per_theme = Counter(theme for case_themes in themes for theme in case_themes)
-    for theme in BARRIER_THEMES:
-        shares[f"barrier_{theme.replace('-', '_')}"] = ratio(per_theme[theme], n)
-    return shares
-
-
-def _hours(
-    scope: list[dict[str, Any]], first: dt.date, last: dt.date, on: dt.date
-) -> dict[str, Any]:
-    weeks = met = 0
-    realised: list[float] = []
-    for case in scope:
-        case_weeks, case_met, case_realised = judged_in_period(case["hours"], first, last, on)
-        weeks += case_weeks
-        met += case_met
-        realised += case_realised
-    return {
-        "weeks_judged": weeks,
-        "weeks_met": met,
-        "compliance_rate": ratio(met, weeks),
-        "median_realised_hours": round(_median(realised), 2) if realised else 0.0,
-    }
-
-
-def _support_days(case: dict[str, Any], first: dt.date, last: dt.date) -> int:
-    start = _day(case["enrolment"]["start"])
-    exit_ = case.get("exit")
-    end = min(last, _day(exit_["date"])) if exit_ else last
-    return max(0, (end - max(start, first)).days + 1)
-
-
-def _contacts(
-    scope: list[dict[str, Any]], settings: Settings, first: dt.date, last: dt.date, on: dt.date
-) -> dict[str, Any]:
-    low, high = first.toordinal(), last.toordinal()
-    channels: list[int] = []
-    for case in scope:
-        days = case["contacts"]["days"]
-        begin, end = bisect_left(days, low), bisect_right(days, high)
-        if end > begin:
-            channels += case["contacts"]["channels"][begin:end]
-    by_channel = {CONTACT_CHANNELS[index]: n for index, n in Counter(channels).items()}
-    total = len(channels)
-    months = sum(_support_days(c, first, last) for c in scope) / DAYS_PER_MONTH
-    cadences = {name: _cadence(settings, name) for name in settings.programmes}
-    judged = []
-    for c in scope:
-        cadence = cadences.get(c["enrolment"]["programme"], [])
-        if (respected := cadence_respected(c, cadence, first, on)) is not None:
-            judged.append(respected)
-    return {
-        "total": total,
-        "by_channel": dict(sorted(by_channel.items())),
-        "per_case_per_month": round(total / months, 2) if months else 0.0,
-        "cadence_respected": ratio(sum(judged), len(judged)),
-    }
 
 
 def _cadence(settings: Settings, programme: str) -> list[dict[str, Any]]:
@@ -498,9 +694,9 @@ def cadence_respected(
     counts when it ends in the period. None when the programme sets no cadence
     or the case was not followed in that time. A few bisections in the view.
     """
-    late = view["late_contacts"]
-    if late is None or not cadence:
+    if view["late_contacts"] is None or not cadence:
         return None
+    late = unpack(view["late_contacts"], INTS)
     start = _day(view["enrolment"]["start"])
     exit_ = view.get("exit")
     end = min(on, _day(exit_["date"])) if exit_ else on
@@ -509,42 +705,11 @@ def cadence_respected(
     if bisect_right(late, end.toordinal()) > bisect_left(late, first.toordinal()):
         return False  # a contact in the period came late
     # The last contact on or before the end (contacts before the start count as the start).
-    days = view["contacts"]["days"]
+    days = unpack(view["contacts"]["days"], INTS)
     index = bisect_right(days, end.toordinal())
     here = max(start, dt.date.fromordinal(days[index - 1])) if index else start
     allowed = cadence_days(cadence, start, here)
     return allowed is None or (end - here).days <= allowed
-
-
-def _appointments(scope: list[dict[str, Any]], first: dt.date, last: dt.date) -> dict[str, Any]:
-    """The appointments dated in the period by outcome; `missed_rate`: missed (excused or not)
-    among those that took place or should have (done + missed)."""
-    low, high = first.isoformat(), last.isoformat()
-    statuses = Counter(
-        status for c in scope for day, status in c["appointments"] if low <= day <= high
-    )
-    missed = statuses["missed"] + statuses["missed-excused"]
-    return {
-        "total": sum(statuses.values()),
-        "planned": statuses["planned"],
-        "done": statuses["done"],
-        "missed": missed,
-        "missed_excused": statuses["missed-excused"],
-        "cancelled": statuses["cancelled"],
-        "missed_rate": ratio(missed, statuses["done"] + missed),
-    }
-
-
-def _allowances(scope: list[dict[str, Any]], first: dt.date, last: dt.date) -> dict[str, Any]:
-    low, high = first.isoformat(), last.isoformat()
-    paid = {
-        c["case_id"]: sum(a["amount"] for a in c["allowances"] if low <= a["date"] <= high)
-        for c in scope
-    }
-    return {
-        "total": round(sum(paid.values()), 2),
-        "beneficiaries": sum(1 for amount in paid.values() if amount > 0),
-    }
 
 
 def caseload(active: list[dict[str, Any]], settings: Settings) -> dict[str, dict[str, Any]]:

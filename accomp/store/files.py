@@ -58,8 +58,12 @@ def fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def atomic_write(path: Path, data: bytes, mode: int = FILE_MODE) -> None:
-    """Replace `path` with `data` atomically (temp file, fsync, rename, fsync folder)."""
+def atomic_write(path: Path, data: bytes, mode: int = FILE_MODE, durable: bool = True) -> None:
+    """Replace `path` with `data` atomically (temp file, fsync, rename, fsync folder).
+
+    `durable=False` leaves out the two fsyncs, for derived files (the cache) that
+    may be lost in a power cut: the rename still never shows a half-written file.
+    """
     folder = path.parent
     temp = folder / f"{TEMP_PREFIX}{path.name}.{os.getpid()}.{time.monotonic_ns()}"
     fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
@@ -67,14 +71,16 @@ def atomic_write(path: Path, data: bytes, mode: int = FILE_MODE) -> None:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()
-            os.fsync(handle.fileno())
+            if durable:
+                os.fsync(handle.fileno())
         os.chmod(temp, mode)  # the umask may have narrowed or widened it
         os.replace(temp, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(temp)
         raise
-    fsync_dir(folder)
+    if durable:
+        fsync_dir(folder)
 
 
 def _alive(pid: int) -> bool:

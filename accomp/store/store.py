@@ -15,7 +15,6 @@ import datetime as dt
 import os
 import shlex
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Literal
@@ -23,20 +22,16 @@ from typing import Any, Literal
 from accomp.domain.ids import CASE_ID, new_case_id, normalise_case_id
 from accomp.domain.problems import Problem
 from accomp.domain.settings import Settings
-from accomp.domain.views import read_views
 from accomp.errors import CaseNotFound, InvalidDocument, StoreError, UsageError
 from accomp.store import cache, files, git, intents, journal, yamlio
 from accomp.store.checking import (
     CaseRecord,
     LocatedProblem,
     check_bytes,
-    check_many,
     check_text,
     default_settings,
     display_path,
     first_error,
-    has_errors,
-    record_from_checks,
 )
 from accomp.store.writing import Batch, Transaction
 
@@ -155,17 +150,9 @@ class Store:
 
     def case_files(self) -> list[Path]:
         """Every case file of the store, sorted by case id."""
-        return [path for _, path in self._named_case_files()]
+        from accomp.store.reading import case_names
 
-    def _named_case_files(self) -> list[tuple[str, Path]]:
-        # iterdir builds Paths cheaply, and each name is read once: glob and sorting
-        # Path objects took 0.15 s for 10,000 files.
-        named = ((path.name, path) for path in self.root.iterdir())
-        return sorted(
-            (name, path)
-            for name, path in named
-            if name.endswith(".yaml") and CASE_ID.match(name[:-5])
-        )
+        return [self.root / name for name in case_names(self.root)]
 
     def check_file(self, path: Path) -> CaseRecord:
         """Read and fully check one case file (schema and domain rules)."""
@@ -177,105 +164,27 @@ class Store:
             raise StoreError(f"{display_path(path)}: {files.why_unreadable(exc)}") from None
         return check_bytes(path, data, self.settings, self.today)
 
-    def iter_cases(self, read: Reading = "document", ordered: bool = True) -> Iterator[CaseRecord]:
-        """The cohort read path: every case file, checked.
+    def iter_cases(self, read: Reading = "document") -> Iterator[CaseRecord]:
+        """The cohort read path (store/reading.py): every case file, checked, in case-id order.
 
-        Every command that reads the whole store goes through here. `read` says
-        what a valid record carries: its whole plain `document`, one of its read
-        views (domain/views.py: `cohort`, `hours`, `followup`, `row`), or nothing
-        (`problems` only). A file is parsed and validated only when its content is
-        not in the cohort cache (store/cache.py); many such files are parsed on all
-        the cores, and checking one file computes all its views.
-
-        Records come in case-id order; with `ordered=False` (for views), in the
-        order of the cache's shards, holding one shard of views in memory at a
-        time: the caller sorts what it keeps.
+        Every command that reads the whole store goes through here or `iter_views`.
+        `read` says what a valid record carries: its whole plain `document`, or
+        nothing (`problems` only). A file is parsed and validated only when its
+        content is not in the cohort cache (store/cache.py); many such files are
+        parsed on all the cores, and checking one file computes all its views.
         """
-        # Names and string paths in this loop: it runs once per case file, and Path
-        # operations cost about a tenth of a warm 10,000-case summary.
-        named = self._named_case_files()
-        names = [name for name, _ in named]
-        folder = str(self.root)
-        key = {"code": cache.code_fingerprint(), "settings": self.settings.fingerprint()}
-        cohort = cache.CohortCache(self.root / DERIVED_DIR / "cache", key)
-        today = self.today.isoformat()
-        # name -> (content hash, checks, document): the checks carry the views of the
-        # files parsed now, True for files whose views are in the cache.
-        found: dict[str, tuple[str, cache.Checks, dict[str, Any] | None]] = {}
-        misses: list[str] = []
-        signatures: dict[str, list[int] | None] = {}
-        settled_before = time.time_ns() - cache.SETTLED_SECONDS * 1_000_000_000
-        for name in names:
-            where = f"{folder}/{name}"
-            try:
-                # The signature is taken before the content is read: if the file changes
-                # in between, the next run sees another signature and hashes it again.
-                stat = os.lstat(where)  # a symbolic link is not followed (files.read_regular)
-                signature = [stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino]
-                settled = cohort.settled(name, signature, today)
-                if settled is not None:
-                    signatures[name] = signature
-                    digest, checks = settled
-                else:
-                    digest = cache.content_hash(files.read_regular(where))
-                    if max(stat.st_mtime_ns, stat.st_ctime_ns) < settled_before:
-                        signatures[name] = signature
-                        cohort.sign(name, digest, signature)
-                    checks = cohort.checks(name, digest, today)
-            except OSError:
-                misses.append(name)  # checking it reports why it cannot be read
-                continue
-            document = None
-            if checks is not None and read == "document" and not has_errors(checks):
-                document = cohort.document(name, digest)
-                if document is None:
-                    checks = None
-            if checks is None:
-                misses.append(name)
-            else:
-                found[name] = (digest, checks, document)
-        # The documents of the files parsed now are kept (and cached) only when asked for:
-        # a cold summary of 10,000 cases would otherwise hold them all in memory.
-        parsed = check_many(
-            [self.root / name for name in misses],
-            self.settings,
-            self.today,
-            documents=read == "document",
-        )
-        for name, digest, checks, document in parsed:
-            found[name] = (digest, checks, document)
-            if digest:
-                cohort.put(name, digest, checks, document, signatures.get(name))
-        cohort.forget_missing(set(names))
-        cohort.save()
-        if read in ("document", "problems"):
-            for name, path in named:
-                _, checks, document = found[name]
-                record = record_from_checks(path, checks)
-                if record.valid and read == "document":
-                    record.document = document
-                yield record
-            return
-        order = named if ordered else sorted(named, key=lambda n: (cache.shard_of(n[0]), n[0]))
-        for position, (name, path) in enumerate(order):
-            digest, checks, _ = found[name]
-            record = record_from_checks(path, checks)
-            if record.valid:
-                views = checks[3]
-                view = views[read] if isinstance(views, dict) else None
-                if view is None:
-                    view = cohort.view(read, name, digest, checks[0])
-                if view is None:  # a view missing from the cache: the file is checked again
-                    record = self.check_file(path)
-                    if record.document is not None:
-                        view = read_views(record.document, self.settings, self.today)[read]
-                record.document = view
-            yield record
-            shard = cache.shard_of(name)
-            if not ordered and (
-                position + 1 == len(order) or cache.shard_of(order[position + 1][0]) != shard
-            ):
-                cohort.release(read, shard)
+        from accomp.store.reading import iter_records
+
+        return iter_records(self, read)
+
+    def iter_views(self, kind: Reading) -> Iterator[dict[str, Any] | CaseRecord]:
+        """The read view of this kind (domain/views.py: `cohort`, `hours`, `followup`,
+        `row`) of every valid case file, and the record of every invalid one, through the
+        cohort read path, one shard of the cache at a time and in no useful order (the
+        caller sorts what it keeps)."""
+        from accomp.store.reading import iter_views
+
+        return iter_views(self, kind)
 
     def check_paths(self, paths: list[Path]) -> Iterator[CaseRecord]:
         """Check the named files (case files, or the settings file) one by one."""
