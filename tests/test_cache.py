@@ -16,7 +16,7 @@ import hypothesis
 import pytest
 from hypothesis import strategies as st
 
-from accomp.store import cache, checking
+from accomp.store import cache, checking, reading
 from bench.generate import generate
 from tests.conftest import Run, invoke_cli
 
@@ -318,3 +318,28 @@ def test_after_random_edits_every_cohort_command_answers_as_a_cold_run(
     for command, answered in warm.items():
         shutil.rmtree(cohort / CACHE, ignore_errors=True)
         assert answered == outcome(*command), command
+
+
+@pytest.mark.parametrize("workers", [2, 3])
+def test_figures_counted_on_several_cores_are_those_of_one(
+    cohort: Path, monkeypatch: pytest.MonkeyPatch, workers: int
+) -> None:
+    """A department's store is counted by worker processes, each over some shards
+    (store/reading.map_views): the same bytes as one process, cold and warm, grouped or
+    not, and the same refusal naming the same first invalid file."""
+    commands = (SUMMARY, (*SUMMARY, "--by", "referent"), ("summary", "--programme", "plie"))
+    one = {command: cold(cohort, *command) for command in commands}
+    monkeypatch.setattr(reading, "SPREAD_FROM", 0)
+    monkeypatch.setattr(os, "cpu_count", lambda: workers)
+    for command in commands:
+        assert cold(cohort, *command) == one[command], command
+        assert answer(cohort, *command) == one[command], command  # warm, from the shards
+    names = sorted(cohort.glob("2*.yaml"))
+    for path in (names[-1], names[3]):  # the first in case-id order must be named
+        path.write_text(path.read_text(encoding="utf-8").replace("programme:", "programme: [", 1))
+    spread = invoke_cli(["--store", str(cohort), *SUMMARY])
+    monkeypatch.setattr(reading, "SPREAD_FROM", 10**9)
+    alone = invoke_cli(["--store", str(cohort), *SUMMARY])
+    assert spread.exit_code == alone.exit_code != 0
+    assert spread.stderr == alone.stderr
+    assert names[3].name in spread.stderr

@@ -78,7 +78,7 @@ def test_the_summary_judges_the_weeks_the_hours_check_judges(
     assert judged_in_period(judged, first, last, reference) == (
         len(expected),
         sum(1 for met, _ in expected if met),
-        [hours for _, hours in expected],
+        [round(hours * 100) for _, hours in expected],
     )
 
 

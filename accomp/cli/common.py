@@ -310,7 +310,13 @@ def valid_cases(
             yield item
         else:
             invalid.append(item)  # type: ignore[arg-type]
-    invalid.sort(key=lambda record: record.path.name)
+    refuse_invalid(sorted(invalid, key=lambda record: record.path.name), strict)
+
+
+def refuse_invalid(invalid: list[CaseRecord], strict: bool) -> None:
+    """What a command says of the invalid case files it met (in case-id order): figures
+    (`strict`) refuse to be computed without them, naming the first; worklists name each
+    on stderr and go on."""
     if invalid and strict:
         first = invalid[0].errors[0].render()
         raise UsageError(f"{first} (fix it first: these figures need every case)")

@@ -10,10 +10,16 @@ from typing import Any, Literal
 import typer
 
 from accomp.cli import app
-from accomp.cli.common import date_option, open_store, programme_option, valid_cases
+from accomp.cli.common import (
+    date_option,
+    open_store,
+    programme_option,
+    refuse_invalid,
+    valid_cases,
+)
 from accomp.domain.fse import COLUMNS, fse_indicators
 from accomp.domain.sessions import sessions_summary
-from accomp.domain.summary import GROUPINGS, cross_table, group_keys, summarise
+from accomp.domain.summary import GROUPINGS, cross_table, figures_of, merge_tallies, tally_views
 from accomp.errors import UsageError
 from accomp.export import xlsx_workbook
 from accomp.render import Format, render_mapping, render_rows, to_json
@@ -76,46 +82,50 @@ def summary(
         store.write_output(out, body)
         typer.echo(f"accomp: wrote the summary to {out}", err=True)
 
-    cases = []
-    for case in valid_cases(store, strict=True, read="cohort"):
-        enrolment = case["enrolment"]
-        if programme and enrolment["programme"] != programme:
-            continue
-        if referent and enrolment["referent"] != referent:
-            continue
-        if modality and enrolment["modality"] != modality:
-            continue
-        cases.append(case)
     settings = store.settings
-    if indicators == "fse":
-        result = fse_indicators(cases, settings, first, last, store.today)
-        if not show_missing:
-            result = {k: v for k, v in result.items() if k != "missing"}
-        emit(result, lambda f: _render_fse(result, f, show_missing, first, last))
-        return
     unknown = [name for name in by if name not in GROUPINGS]
     if unknown:
         raise UsageError(f"--by: unknown grouping {unknown[0]!r} (known: {', '.join(GROUPINGS)})")
     if len(by) > 2:
         raise UsageError("--by: at most twice (rows, then columns of a cross-table)")
-    if len(by) == 2:
-        table = cross_table(cases, settings, first, last, by[0], by[1])
-        emit(table, lambda f: _render_cross(table, f, first, last))
+    only = {
+        field: value
+        for field, value in (
+            ("programme", programme),
+            ("referent", referent),
+            ("modality", modality),
+        )
+        if value
+    }
+    if indicators == "fse" or len(by) == 2:
+        cases = [
+            case
+            for case in valid_cases(store, strict=True, read="cohort", ordered=False)
+            if all(case["enrolment"].get(field) == value for field, value in only.items())
+        ]
+        if indicators == "fse":
+            result = fse_indicators(cases, settings, first, last, store.today)
+            if not show_missing:
+                result = {k: v for k, v in result.items() if k != "missing"}
+            emit(result, lambda f: _render_fse(result, f, show_missing, first, last))
+        else:
+            table = cross_table(cases, settings, first, last, by[0], by[1])
+            emit(table, lambda f: _render_cross(table, f, first, last))
         return
+    # The figures are counted on all the cores, each over a part of the store.
+    parts, invalid = store.map_views(
+        "cohort", tally_views, settings, first, last, store.today, only, by[0] if by else None
+    )
+    refuse_invalid(invalid, strict=True)
+    groups = merge_tallies(parts)
     if by:
-        groups: dict[str, list[dict[str, Any]]] = {}
-        for case in cases:
-            for key in group_keys(case, by[0], settings):
-                groups.setdefault(key, []).append(case)
         results = {
-            name: summarise(members, settings, first, last, store.today)
-            for name, members in sorted(groups.items())
+            name: figures_of(tallies, settings, first, last, store.today)
+            for name, tallies in groups.items()
         }
-        # Groups of cases that are all outside the period are not shown.
-        results = {name: s for name, s in results.items() if s["cases"]}
         emit(results, lambda f: _render_groups(results, by[0], f, first, last))
         return
-    result = summarise(cases, settings, first, last, store.today)
+    result = figures_of(groups.get("", {}), settings, first, last, store.today)
     # Store-wide: a session gathers people of every programme and referent.
     held = session_files.read_sessions(store)
     result["sessions"] = sessions_summary(held, first.isoformat(), last.isoformat())

@@ -31,7 +31,7 @@ from typing import Any
 
 from accomp.domain.corrections import counted
 from accomp.domain.dates import iso_week_label
-from accomp.domain.packed import FLOATS, INTS, pack, unpack
+from accomp.domain.packed import pack_ints, unpack
 from accomp.domain.settings import Settings
 
 WORKING_DAYS = 5
@@ -494,32 +494,33 @@ def judged_weeks(case: dict[str, Any], settings: Settings, on: dt.date) -> dict[
     """What the cohort summary needs of the hours check, computed once on day `on`.
 
     The judged weeks are the contract weeks whose Monday is on or before `on`
-    and whose target is not 0, as parallel lists (compact in the cache, and
-    counted in a period by bisection): `weeks` (their Mondays, as weeks since
-    `first_monday`, an ordinal: small numbers, cheap to load), `realised` (their
-    realised hours) and `met_before` (`met_before[i]`: how many of the first i
-    weeks met their target). The weeks after `on`, while the contract goes on,
-    have the target of the first of them and nothing realised, as long as no
-    date of the case falls in them (see checks.stable_until): `tail` is
-    `[first Monday after on (ordinal), whether such a week meets its target]`,
-    or None when there are none to judge (the contract has ended, or they are
-    exempt).
+    and whose target is not 0, packed (domain/packed.py) and counted in a period
+    by bisection: `weeks`, their Mondays as weeks since `first_monday` (an
+    ordinal), or only how many there are when they follow one another from the
+    first (no exempt week: the usual case); `met`, which of them met their
+    target, as the bits of a hexadecimal number (bit i: the i-th week);
+    `realised`, their realised hours rounded to the hundredth, in hundredths.
+    The weeks after `on`, while the contract goes on, have the target of the
+    first of them and nothing realised, as long as no date of the case falls in
+    them (see checks.stable_until): `tail` is `[first Monday after on
+    (ordinal), whether such a week meets its target]`, or None when there are
+    none to judge (the contract has ended, or they are exempt).
     """
     hours = HoursOfCase(hours_view(case, settings))
     calendar = hours.calendar
     first_monday = calendar.start - dt.timedelta(days=calendar.start.weekday())
     weeks: list[int] = []
-    realised_hours: list[float] = []
-    met_before = [0]
+    hundredths: list[int] = []
+    met_bits = 0
     for monday in hours.weeks(calendar.start, on):
         target = calendar.week_target(monday)
         if target == 0:
             continue  # exempt: never judged
         realised = hours.realised_in(monday)
-        met = status_of(target, 0.0, realised, upcoming=False) == "met"
+        if status_of(target, 0.0, realised, upcoming=False) == "met":
+            met_bits |= 1 << len(weeks)
         weeks.append((monday - first_monday).days // 7)
-        realised_hours.append(round(realised, 2))
-        met_before.append(met_before[-1] + met)
+        hundredths.append(round(round(realised, 2) * 100))
     tail = None
     if calendar.start <= on and (calendar.end is None or calendar.end > on):
         next_monday = on + dt.timedelta(days=7 - on.weekday())
@@ -527,45 +528,63 @@ def judged_weeks(case: dict[str, Any], settings: Settings, on: dt.date) -> dict[
         if target:
             met = status_of(target, 0.0, 0.0, upcoming=False) == "met"
             tail = [next_monday.toordinal(), met]
+    consecutive = weeks == list(range(len(weeks)))
     return {
         "first_monday": first_monday.toordinal(),
-        "weeks": pack(weeks, INTS),
-        "realised": pack(realised_hours, FLOATS),
-        "met_before": pack(met_before, INTS),
+        "weeks": len(weeks) if consecutive else pack_ints(weeks),
+        "met": format(met_bits, "x"),
+        "realised": pack_ints(hundredths),
         "tail": tail,
     }
 
 
+def _judged_range(
+    judged: dict[str, Any], first: dt.date, last: dt.date, on: dt.date
+) -> tuple[Any, int, int, int, int]:
+    """The judged weeks (weeks since first_monday) and the slice of them wholly inside
+    first..last and not after `on`: (weeks, begin, end, low, high), low and high the
+    bounds of those weeks' Mondays as ordinals."""
+    low, high = first.toordinal(), min(last.toordinal() - 6, on.toordinal())
+    first_monday = judged["first_monday"]
+    weeks = judged["weeks"]
+    mondays = range(weeks) if type(weeks) is int else unpack(weeks)
+    # Weeks since first_monday whose Monday is on or after low, and on or before high.
+    begin = bisect_left(mondays, -((first_monday - low) // 7))
+    end = max(begin, bisect_right(mondays, (high - first_monday) // 7))
+    return mondays, begin, end, low, high
+
+
+def _tail_mondays(judged: dict[str, Any], low: int, high: int) -> range:
+    """The Mondays (ordinals) of the weeks after the day the view was computed, low..high."""
+    if not judged["tail"]:
+        return range(0)
+    monday = judged["tail"][0]
+    if monday < low:
+        monday += (low - monday + 6) // 7 * 7  # the first of those Mondays in the period
+    return range(monday, high + 1, 7)
+
+
 def judged_in_period(
     judged: dict[str, Any], first: dt.date, last: dt.date, on: dt.date
-) -> tuple[int, int, list[float]]:
-    """(weeks judged, weeks met, realised hours of each) for the judged weeks wholly
-    inside first..last and not after `on`, in order.
+) -> tuple[int, int, list[int]]:
+    """(weeks judged, weeks met, realised hours of each in hundredths) for the judged weeks
+    wholly inside first..last and not after `on`, in order.
 
     `judged` is what judged_weeks computed, on `on` or on an earlier day that
     stable_until says still holds.
     """
-    low, high = first.toordinal(), min(last.toordinal() - 6, on.toordinal())
-    first_monday = judged["first_monday"]
-    judged_mondays = unpack(judged["weeks"], INTS)
-    # Weeks since first_monday whose Monday is on or after low, and on or before high.
-    begin = bisect_left(judged_mondays, -((first_monday - low) // 7))
-    end = max(begin, bisect_right(judged_mondays, (high - first_monday) // 7))
+    _, begin, end, low, high = _judged_range(judged, first, last, on)
     weeks = end - begin
     met = 0
-    realised: list[float] = []
+    realised: list[int] = []
     if weeks:
-        met_before = unpack(judged["met_before"], INTS)
-        met = met_before[end] - met_before[begin]
-        realised = unpack(judged["realised"], FLOATS)[begin:end].tolist()
-    if judged["tail"]:
-        monday, each_met = judged["tail"]
-        if monday < low:
-            monday += (low - monday + 6) // 7 * 7  # the first of those Mondays in the period
-        later = len(range(monday, high + 1, 7))
+        met = ((int(judged["met"], 16) >> begin) & ((1 << weeks) - 1)).bit_count()
+        realised = unpack(judged["realised"])[begin:end].tolist()
+    later = len(_tail_mondays(judged, low, high))
+    if later:
         weeks += later
-        met += later if each_met else 0
-        realised += [0.0] * later
+        met += later if judged["tail"][1] else 0
+        realised += [0] * later
     return weeks, met, realised
 
 
@@ -575,22 +594,11 @@ def judged_week_hours(
     """(Monday as an ordinal, realised hours) of each judged week wholly inside first..last
     and not after `on`, in order: the weeks judged_in_period counts, one by one (for charts
     of the hours per week)."""
-    low, high = first.toordinal(), min(last.toordinal() - 6, on.toordinal())
+    mondays, begin, end, low, high = _judged_range(judged, first, last, on)
     first_monday = judged["first_monday"]
-    judged_mondays = unpack(judged["weeks"], INTS)
-    begin = bisect_left(judged_mondays, -((first_monday - low) // 7))
-    end = max(begin, bisect_right(judged_mondays, (high - first_monday) // 7))
+    realised = unpack(judged["realised"])
     weeks = [
-        (first_monday + 7 * offset, realised)
-        for offset, realised in zip(
-            judged_mondays[begin:end],
-            unpack(judged["realised"], FLOATS)[begin:end],
-            strict=True,
-        )
+        (first_monday + 7 * mondays[index], realised[index] / 100) for index in range(begin, end)
     ]
-    if judged["tail"]:
-        monday, _ = judged["tail"]
-        if monday < low:
-            monday += (low - monday + 6) // 7 * 7
-        weeks += [(day, 0.0) for day in range(monday, high + 1, 7)]
+    weeks += [(monday, 0.0) for monday in _tail_mondays(judged, low, high)]
     return weeks

@@ -47,7 +47,7 @@ from accomp.domain.outcomes import (
     exit_category,
     rate_base,
 )
-from accomp.domain.packed import INTS, pack, unpack
+from accomp.domain.packed import pack_ints, unpack
 from accomp.domain.phases import PHASES, phase_on, transitions
 from accomp.domain.settings import Settings
 
@@ -138,24 +138,28 @@ def cohort_view(case: dict[str, Any], settings: Settings, on: dt.date) -> dict[s
 
 
 def contact_days(case: dict[str, Any]) -> dict[str, str]:
-    """A case's contacts in day order: `days` (ordinals, sorted) and, in parallel,
-    `channels` (indexes in CONTACT_CHANNELS), both packed (domain/packed.py).
+    """A case's contacts in day order: `days` (days since `base`, the start's ordinal,
+    sorted) and, in parallel, `channels` (indexes in CONTACT_CHANNELS), both packed
+    (domain/packed.py).
 
     Those of a period are a slice found by two bisections.
     """
+    base = _day(case["enrolment"]["start"]).toordinal()
     contacts = sorted(
-        (_day(k["date"]).toordinal(), CONTACT_CHANNELS.index(k["channel"]))
+        (_day(k["date"]).toordinal() - base, CONTACT_CHANNELS.index(k["channel"]))
         for k in case["contacts"]
     )
     return {
-        "days": pack([day for day, _ in contacts], INTS),
-        "channels": pack([c for _, c in contacts], INTS),
+        "base": base,
+        "days": pack_ints([day for day, _ in contacts]),
+        "channels": pack_ints([c for _, c in contacts]),
     }
 
 
 def late_contacts(case: dict[str, Any], cadence: list[dict[str, Any]]) -> str | None:
-    """The days (ordinals, sorted, packed) of the contacts that came later than the cadence
-    allowed after the one before (or after the start); None when the programme sets no cadence.
+    """The days (since the start, sorted, packed) of the contacts that came later than the
+    cadence allowed after the one before (or after the start); None when the programme sets
+    no cadence.
 
     Only contacts from the start to the exit count. cadence_respected needs no more
     than this and the contacts' days, for any period and day.
@@ -167,14 +171,14 @@ def late_contacts(case: dict[str, Any], cadence: list[dict[str, Any]]) -> str | 
     stop = _day(exit_["date"]) if exit_ else dt.date.max
     contacts = (_day(k["date"]) for k in case["contacts"])
     points = [start, *sorted(day for day in contacts if start <= day <= stop)]
-    return pack(
+    base = start.toordinal()
+    return pack_ints(
         [
-            following.toordinal()
+            following.toordinal() - base
             for here, following in itertools.pairwise(points)
             if (allowed := cadence_days(cadence, start, here)) is not None
             and (following - here).days > allowed
-        ],
-        INTS,
+        ]
     )
 
 
@@ -291,28 +295,55 @@ def summarise(
     `programme_objectives`: also compare each programme's own objectives with the
     figures of its cases alone (`objectives_by_programme`).
     """
-    by_programme = tally_by_programme(cases, settings, first, last, today)
+    by_programme = tally_views(cases, settings, first, last, today, {}).get("", {})
     return figures_of(by_programme, settings, first, last, today, programme_objectives)
 
 
-def tally_by_programme(
-    cases: Iterable[dict[str, Any]],
+def tally_views(
+    views: Iterable[dict[str, Any]],
     settings: Settings,
     first: dt.date,
     last: dt.date,
     today: dt.date,
-) -> dict[str, Tally]:
-    """The tallies of the cases in scope for first..last, one per programme."""
+    only: dict[str, str],
+    by: str | None = None,
+) -> dict[str, dict[str, Tally]]:
+    """The tallies of the cases in scope for first..last whose enrolment has the values of
+    `only` (programme, referent, modality), per group of `by` (group_keys; one group ""
+    without) and per programme: a task for store.map_views, whose results merge_tallies
+    puts together."""
     period = Period(first, last, today, settings)
-    tallies: dict[str, Tally] = {}
-    for case in cases:
-        if period.in_scope(case):
-            programme = case["enrolment"]["programme"]
+    groups: dict[str, dict[str, Tally]] = {}
+    for case in views:
+        enrolment = case["enrolment"]
+        if any(enrolment.get(field) != value for field, value in only.items()):
+            continue
+        if not period.in_scope(case):
+            continue
+        programme = enrolment["programme"]
+        for key in group_keys(case, by, settings) if by else ("",):
+            tallies = groups.setdefault(key, {})
             tally = tallies.get(programme)
             if tally is None:
                 tally = tallies[programme] = Tally()
             tally.add(case, period)
-    return tallies
+    for tallies in groups.values():
+        for tally in tallies.values():
+            tally.compact()
+    return groups
+
+
+def merge_tallies(parts: Iterable[dict[str, dict[str, Tally]]]) -> dict[str, dict[str, Tally]]:
+    """The tallies of tally_views over several parts of a store, as one."""
+    collected: dict[str, dict[str, list[Tally]]] = {}
+    for part in parts:
+        for key, tallies in part.items():
+            for programme, tally in tallies.items():
+                collected.setdefault(key, {}).setdefault(programme, []).append(tally)
+    return {
+        key: {name: Tally.merged(found) for name, found in sorted(tallies.items())}
+        for key, tallies in sorted(collected.items())
+    }
 
 
 def figures_of(
@@ -323,7 +354,7 @@ def figures_of(
     today: dt.date,
     programme_objectives: bool = True,
 ) -> dict[str, Any]:
-    """The summary's figures from the tallies of its programmes (tally_by_programme)."""
+    """The summary's figures from the tallies of its programmes (tally_views)."""
     total = Tally.merged(by_programme.values())
     summary = total.figures(by_programme, settings)
     summary["objectives"] = _objectives(summary, settings.objectives)
@@ -389,8 +420,8 @@ class Tally:
         self.under_26 = self.age_26_29 = self.age_30_plus = self.with_barrier = 0
         self.themes: Counter[str] = Counter()
         self.weeks = self.weeks_met = 0
-        self.realised: Counter[float] = Counter()
-        self.channels: Counter[int] = Counter()
+        self.realised: list[int] = []  # each judged week's realised hours, in hundredths
+        self.channels: list[int] = []  # each contact's channel
         self.support_days = 0
         self.cadence_judged = self.cadence_kept = 0
         self.paid: list[float] = []  # each case's allowances in the period (fsum'd at the end)
@@ -452,14 +483,14 @@ class Tally:
         weeks, met, realised = judged_in_period(case["hours"], period.first, period.last, period.on)
         self.weeks += weeks
         self.weeks_met += met
-        self.realised.update(realised)
+        self.realised.extend(realised)
         # Contacts, and the days of support they are counted against.
         contacts = case["contacts"]
-        days = unpack(contacts["days"], INTS)
-        begin = bisect_left(days, period.first_ordinal)
-        end = bisect_right(days, period.last_ordinal)
+        days, base = unpack(contacts["days"]), contacts["base"]
+        begin = bisect_left(days, period.first_ordinal - base)
+        end = bisect_right(days, period.last_ordinal - base)
         if end > begin:
-            self.channels.update(unpack(contacts["channels"], INTS)[begin:end])
+            self.channels.extend(unpack(contacts["channels"])[begin:end])
         support_end = min(high, exit_date) if exit_date else high
         support_start = max(start, low)
         if support_end >= support_start:
@@ -488,10 +519,16 @@ class Tally:
         if phase is not None:
             self.phases[phase] += 1
 
+    def compact(self) -> Tally:
+        """The same tally with its lists of values as counts (what a worker sends back)."""
+        self.realised = Counter(self.realised)  # type: ignore[assignment]
+        self.channels = Counter(self.channels)  # type: ignore[assignment]
+        return self
+
     @classmethod
     def merged(cls, tallies: Iterable[Tally]) -> Tally:
         """One tally of the cases of several (of disjoint sets of cases)."""
-        total = cls()
+        total = cls().compact()
         for tally in tallies:
             for name, value in vars(tally).items():
                 mine = getattr(total, name)
@@ -501,8 +538,10 @@ class Tally:
                         load[0] += count
                         if limit is not None and (load[1] is None or limit < load[1]):
                             load[1] = limit
-                elif isinstance(mine, Counter | list):
-                    mine.update(value) if isinstance(mine, Counter) else mine.extend(value)
+                elif isinstance(mine, Counter):
+                    mine.update(value)  # counts, or a list of values to count
+                elif isinstance(mine, list):
+                    mine.extend(value)
                 else:
                     setattr(total, name, mine + value)
         return total
@@ -552,7 +591,7 @@ class Tally:
                 "weeks_judged": self.weeks,
                 "weeks_met": self.weeks_met,
                 "compliance_rate": ratio(self.weeks_met, self.weeks),
-                "median_realised_hours": round(_median_of(self.realised), 2)
+                "median_realised_hours": round(_median_of(Counter(self.realised), 100), 2)
                 if self.realised
                 else 0.0,
             },
@@ -587,7 +626,7 @@ class Tally:
         return shares
 
     def _contacts(self) -> dict[str, Any]:
-        by_channel = {CONTACT_CHANNELS[index]: n for index, n in self.channels.items()}
+        by_channel = {CONTACT_CHANNELS[index]: n for index, n in Counter(self.channels).items()}
         total = sum(by_channel.values())
         months = self.support_days / DAYS_PER_MONTH
         return {
@@ -659,9 +698,10 @@ def _exact_sum(amounts: list[float]) -> float:
     return math.fsum(amounts)
 
 
-def _median_of(counts: Counter[float]) -> float:
+def _median_of(counts: Counter[Any], unit: int = 1) -> float:
     """The median of a multiset of values given as counts (as statistics.median computes it
-    on the values themselves: the middle one, or the mean of the two middle ones)."""
+    on the values themselves: the middle one, or the mean of the two middle ones); `unit`:
+    the values are in 1/unit (hundredths of an hour: 100)."""
     n = sum(counts.values())
     wanted = (n - 1) // 2, n // 2  # the positions of the middle values, in sorted order
     found: list[float] = []
@@ -669,7 +709,7 @@ def _median_of(counts: Counter[float]) -> float:
     for value in sorted(counts):
         seen += counts[value]
         while len(found) < 2 and seen > wanted[len(found)]:
-            found.append(value)
+            found.append(value / unit if unit != 1 else value)
         if len(found) == 2:
             break
     return found[0] if n % 2 else (found[0] + found[1]) / 2
@@ -696,18 +736,19 @@ def cadence_respected(
     """
     if view["late_contacts"] is None or not cadence:
         return None
-    late = unpack(view["late_contacts"], INTS)
     start = _day(view["enrolment"]["start"])
     exit_ = view.get("exit")
     end = min(on, _day(exit_["date"])) if exit_ else on
     if end < max(start, first):
         return None
-    if bisect_right(late, end.toordinal()) > bisect_left(late, first.toordinal()):
+    base = view["contacts"]["base"]  # the start's ordinal: the packed days count from it
+    late = unpack(view["late_contacts"])
+    if bisect_right(late, end.toordinal() - base) > bisect_left(late, first.toordinal() - base):
         return False  # a contact in the period came late
     # The last contact on or before the end (contacts before the start count as the start).
-    days = unpack(view["contacts"]["days"], INTS)
-    index = bisect_right(days, end.toordinal())
-    here = max(start, dt.date.fromordinal(days[index - 1])) if index else start
+    days = unpack(view["contacts"]["days"])
+    index = bisect_right(days, end.toordinal() - base)
+    here = max(start, dt.date.fromordinal(days[index - 1] + base)) if index else start
     allowed = cadence_days(cadence, start, here)
     return allowed is None or (end - here).days <= allowed
 

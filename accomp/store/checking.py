@@ -230,12 +230,13 @@ def _check_paths(
 
 
 def check_many(
-    paths: list[Path], settings: Settings, today: dt.date, documents: bool
+    paths: list[Path], settings: Settings, today: dt.date, documents: bool, parallel: bool = True
 ) -> Iterator[Checked]:
-    """Check many files, on all the cores when there are enough of them."""
+    """Check many files, on all the cores when there are enough of them (and `parallel`:
+    a worker process checks its own files itself)."""
     names = [str(p) for p in paths]
     workers = min(os.cpu_count() or 1, 8)
-    if len(names) < PARALLEL_FROM or workers < 2:
+    if len(names) < PARALLEL_FROM or workers < 2 or not parallel:
         yield from _check_paths(names, settings.data, today.isoformat(), documents)
         return
     import concurrent.futures

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -46,6 +46,14 @@ def case_names(root: Path) -> list[str]:
     # os.listdir, not Path.iterdir: at 50,000 files, Path objects alone cost 0.1 s.
     match = CASE_ID.match
     return sorted(name for name in os.listdir(root) if name.endswith(".yaml") and match(name[:-5]))
+
+
+def shard_names(root: Path) -> list[list[str]]:
+    """The case files' names, sorted, in the cache shard each belongs to."""
+    grouped: list[list[str]] = [[] for _ in range(cache.SHARDS)]
+    for name in case_names(root):
+        grouped[cache.shard_of(name)].append(name)
+    return grouped
 
 
 def signature_of(path: str) -> list[int] | None:
@@ -83,13 +91,19 @@ class StoreReading:
         # The stat signatures of the files found settled (recorded with their checks).
         self.settled: dict[str, list[int]] = {}
 
-    def shards(self) -> Iterator[ShardReading]:
+    def shards(
+        self, grouped: list[list[str]] | None = None, indexes: Iterable[int] | None = None
+    ) -> Iterator[ShardReading]:
         """Stages 1 to 4: each shard of the store in shard order, its files known; once the
-        caller is done with a shard, what changed in it is saved and it is let go."""
-        grouped: list[list[str]] = [[] for _ in range(cache.SHARDS)]
-        for name in case_names(self.store.root):
-            grouped[cache.shard_of(name)].append(name)
-        readings = [self._look_up(index, names) for index, names in enumerate(grouped)]
+        caller is done with a shard, what changed in it is saved and it is let go.
+
+        `grouped`: the case files' names by shard (shard_names), when already listed;
+        `indexes`: only these shards, their files then checked in this process (a
+        worker of map_views, which spreads the store's shards over the cores).
+        """
+        grouped = shard_names(self.store.root) if grouped is None else grouped
+        chosen = range(cache.SHARDS) if indexes is None else indexes
+        readings = [self._look_up(index, grouped[index]) for index in chosen]
         # The documents of the files parsed now are kept (and cached) only when asked for:
         # a cold summary of 50,000 cases would otherwise hold them all in memory.
         parsed = check_many(
@@ -97,6 +111,7 @@ class StoreReading:
             self.store.settings,
             self.store.today,
             documents=self.read == "document",
+            parallel=indexes is None,
         )
         for reading in readings:
             if reading.found is not None:
@@ -224,3 +239,73 @@ def iter_views(store: Store, kind: Reading) -> Iterator[dict[str, Any] | CaseRec
     reading = StoreReading(store, kind)
     for shard in reading.shards():
         yield from reading.views(shard)
+
+
+# Below this many case files, a command's views are read in its own process: starting
+# workers would cost more than they save.
+SPREAD_FROM = 4000
+# The work of map_views, set before its worker processes are forked (they inherit it).
+_JOB: tuple[Any, ...] | None = None
+
+
+def map_views(
+    store: Store, kind: Reading, task: Callable[..., Any], *args: Any
+) -> tuple[list[Any], list[CaseRecord]]:
+    """`task(views, *args)` over the valid read views of this kind, on all the cores.
+
+    The cache's shards are dealt out to one worker process per core (forked, so
+    they start with what this process has loaded); each runs the task over the
+    views of its shards, reading and checking them as iter_views does, and the
+    results come back in the workers' order, whatever their timing. A task
+    returns something that merges (a summary's tallies). Also returned: the
+    records of the invalid files, in case-id order. In one process below
+    SPREAD_FROM files or on one core.
+    """
+    global _JOB
+    grouped = shard_names(store.root)
+    workers = min(os.cpu_count() or 1, 8)
+    if sum(len(names) for names in grouped) < SPREAD_FROM or workers < 2:
+        results = [_views_task(store, kind, task, args, grouped, None)]
+    else:
+        import concurrent.futures
+        import multiprocessing
+
+        _JOB = (store, kind, task, args, grouped)
+        context = multiprocessing.get_context("fork")
+        try:
+            with concurrent.futures.ProcessPoolExecutor(workers, mp_context=context) as pool:
+                results = list(pool.map(_job_part, range(workers), [workers] * workers))
+        finally:
+            _JOB = None
+    invalid = sorted((r for _, part in results for r in part), key=lambda r: r.path.name)
+    return [result for result, _ in results], invalid
+
+
+def _job_part(part: int, parts: int) -> tuple[Any, list[CaseRecord]]:
+    """One worker's part of map_views: every `parts`-th shard from `part`."""
+    assert _JOB is not None
+    store, kind, task, args, grouped = _JOB
+    return _views_task(store, kind, task, args, grouped, range(part, cache.SHARDS, parts))
+
+
+def _views_task(
+    store: Store,
+    kind: Reading,
+    task: Callable[..., Any],
+    args: tuple[Any, ...],
+    grouped: list[list[str]],
+    indexes: Iterable[int] | None,
+) -> tuple[Any, list[CaseRecord]]:
+    reading = StoreReading(store, kind)
+    invalid: list[CaseRecord] = []
+
+    def views() -> Iterator[dict[str, Any]]:
+        for shard in reading.shards(grouped, indexes):
+            for item in reading.views(shard):
+                if type(item) is dict:
+                    yield item
+                else:
+                    invalid.append(item)  # type: ignore[arg-type]
+
+    result = task(views(), *args)
+    return result, invalid

@@ -186,6 +186,13 @@ class Store:
 
         return iter_views(self, kind)
 
+    def map_views(self, kind: Reading, task: Any, *args: Any) -> tuple[list[Any], list[CaseRecord]]:
+        """`task(views, *args)` over the valid read views of this kind, on all the cores (see
+        store/reading.map_views): the task's results, and the records of invalid files."""
+        from accomp.store.reading import map_views
+
+        return map_views(self, kind, task, *args)
+
     def check_paths(self, paths: list[Path]) -> Iterator[CaseRecord]:
         """Check the named files (case files, or the settings file) one by one."""
         for path in paths:
