@@ -13,6 +13,8 @@ from collections.abc import Mapping, Sequence
 from enum import StrEnum
 from typing import Any
 
+import orjson
+
 
 class Format(StrEnum):
     """Output formats of list-like commands."""
@@ -35,8 +37,51 @@ def neutralise_formula(value: Any) -> Any:
 
 
 def to_json(data: Any) -> str:
-    """JSON text with a final newline, non-ASCII kept, keys in the order given."""
+    """JSON text with a final newline, non-ASCII kept, keys in the order given.
+
+    The text is the standard library's (`json.dumps(data, indent=2,
+    ensure_ascii=False)`), made by orjson when that gives the same bytes: an
+    indented dump is pure Python in the standard library (a quarter of a
+    second for a 50,000-row list), orjson's is C. They agree on everything
+    accomp emits but some floats (`1e-05`, `NaN`): each distinct float of the
+    data is compared, and any disagreement, or anything orjson refuses
+    (a key that is not text, an integer past 64 bits), takes the slow path.
+    """
+    try:
+        body = orjson.dumps(data, option=_ORJSON_OPTIONS)
+    except TypeError:
+        body = None
+    if body is not None and all(
+        json.dumps(value) == orjson.dumps(value).decode() for value in _floats_in(data)
+    ):
+        return body.decode("utf-8") + "\n"
     return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+
+
+# Dates and dataclasses are not JSON to the standard library: orjson must refuse them too.
+_ORJSON_OPTIONS = (
+    orjson.OPT_INDENT_2 | orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
+)
+
+
+def _floats_in(data: Any) -> set[float]:
+    """The distinct floats anywhere in plain data (lists, tuples, mappings, scalars)."""
+    floats: set[float] = set()
+    stack = [data]
+    while stack:
+        value = stack.pop()
+        kind = type(value)
+        if kind is dict:
+            stack.extend(value.values())
+        elif kind is list or kind is tuple:
+            stack.extend(value)
+        elif isinstance(value, float):
+            floats.add(value)
+        elif isinstance(value, Mapping):
+            stack.extend(value.values())
+        elif isinstance(value, list | tuple):
+            stack.extend(value)
+    return floats
 
 
 def _cell(value: Any) -> Any:

@@ -313,6 +313,15 @@ def valid_cases(
     refuse_invalid(sorted(invalid, key=lambda record: record.path.name), strict)
 
 
+def mapped_cases(store: Store, strict: bool, read: Reading, task: Any, *args: Any) -> list[Any]:
+    """`task(views, *args)` over every valid case's read view of this kind, on all the cores
+    (store/reading.map_views): the result of each part, to merge; the invalid case files
+    are refused or named as valid_cases does."""
+    parts, invalid = store.map_views(read, task, *args)
+    refuse_invalid(invalid, strict)
+    return parts
+
+
 def refuse_invalid(invalid: list[CaseRecord], strict: bool) -> None:
     """What a command says of the invalid case files it met (in case-id order): figures
     (`strict`) refuse to be computed without them, naming the first; worklists name each

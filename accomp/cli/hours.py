@@ -7,13 +7,13 @@ import datetime as dt
 import typer
 
 from accomp.cli import app
-from accomp.cli.common import FORMAT_OPTION, date_option, open_store, sub_app, valid_cases
+from accomp.cli.common import FORMAT_OPTION, date_option, mapped_cases, open_store, sub_app
 from accomp.domain.dates import parse_iso_week
 from accomp.domain.hours import (
     WEEK_KEYS,
     WeekFigures,
     band,
-    figures_of_view,
+    figures_of_views,
     hours_view,
     is_past_short,
     totals,
@@ -56,14 +56,11 @@ def hours_check(
     if case_ids:
         ids = [store.resolve_id(typed) for typed in case_ids]
         views = (hours_view(store.read_case(case_id), store.settings) for case_id in ids)
+        by_case = figures_of_views(views, first, last, day, referent)
     else:
-        views = valid_cases(store, strict=False, read="hours", ordered=False)
-    by_case: list[tuple[str, list[WeekFigures]]] = []
-    for view in views:
-        if referent and view["referent"] != referent:
-            continue
-        by_case.append((view["case_id"], figures_of_view(view, first, last, day)))
-    rows = [row for _, case_rows in sorted(by_case, key=lambda item: item[0]) for row in case_rows]
+        parts = mapped_cases(store, False, "hours", figures_of_views, first, last, day, referent)
+        by_case = sorted((item for part in parts for item in part), key=lambda item: item[0])
+    rows = [row for _, case_rows in by_case for row in case_rows]
     typer.echo(_render(rows, fmt), nl=False)
     if fail_on_short and any(is_past_short(row, day) for row in rows):
         raise typer.Exit(EXIT_CHECK_FAILED)

@@ -12,9 +12,9 @@ import typer
 from accomp.cli import app
 from accomp.cli.common import (
     date_option,
+    mapped_cases,
     open_store,
     programme_option,
-    refuse_invalid,
     valid_cases,
 )
 from accomp.domain.fse import COLUMNS, fse_indicators
@@ -113,10 +113,18 @@ def summary(
             emit(table, lambda f: _render_cross(table, f, first, last))
         return
     # The figures are counted on all the cores, each over a part of the store.
-    parts, invalid = store.map_views(
-        "cohort", tally_views, settings, first, last, store.today, only, by[0] if by else None
+    parts = mapped_cases(
+        store,
+        True,
+        "cohort",
+        tally_views,
+        settings,
+        first,
+        last,
+        store.today,
+        only,
+        by[0] if by else None,
     )
-    refuse_invalid(invalid, strict=True)
     groups = merge_tallies(parts)
     if by:
         results = {

@@ -446,6 +446,25 @@ def weekly_figures(
     return figures_of_view(hours_view(case, settings), first, last, on)
 
 
+def figures_of_views(
+    views: Iterable[dict[str, Any]],
+    first: dt.date,
+    last: dt.date,
+    on: dt.date,
+    referent: str | None = None,
+) -> list[tuple[str, list[WeekFigures]]]:
+    """(case id, weekly_figures) of the cases whose hours views are given (only the
+    referent's when named) that have a week in first..last, in the order given."""
+    found = []
+    for view in views:
+        if referent and view["referent"] != referent:
+            continue
+        rows = figures_of_view(view, first, last, on)
+        if rows:
+            found.append((view["case_id"], rows))
+    return found
+
+
 def figures_of_view(
     view: dict[str, Any], first: dt.date, last: dt.date, on: dt.date
 ) -> list[WeekFigures]:
