@@ -9,7 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from enum import StrEnum
 from typing import Any
 
@@ -126,6 +126,41 @@ def render_rows(
     body = [[_cell(row.get(c)) for c in columns] for row in rows]
     style = "github" if fmt is Format.markdown else "simple"
     return tabulate(body, headers=names, tablefmt=style, disable_numparse=True) + "\n"
+
+
+def render_rows_part(
+    rows: Sequence[Mapping[str, Any]], columns: Sequence[str], fmt: Format | str
+) -> str:
+    """Some rows of a CSV or JSON output, rendered apart (by a worker of a command that
+    renders on several cores): `join_rows_parts` of the parts of a list of rows gives
+    render_rows' text for the whole list, byte for byte."""
+    fmt = Format(fmt)
+    text = render_rows(rows, columns, fmt)
+    if fmt is Format.csv:
+        return text.split("\n", 1)[1]  # without the header line
+    if fmt is Format.json:
+        return text[2:-3] if rows else ""  # the items, without "[\n" and "\n]\n"
+    raise ValueError(f"{fmt} is drawn whole: its columns are as wide as their widest cell")
+
+
+def join_rows_parts(
+    parts: Iterable[str], columns: Sequence[str], fmt: Format | str
+) -> Iterator[str]:
+    """The text of a CSV or JSON output from its parts (render_rows_part), piece by piece,
+    to write as it comes."""
+    fmt = Format(fmt)
+    if fmt is Format.csv:
+        yield render_rows([], columns, fmt)  # the header line
+        yield from parts
+        return
+    items = [part for part in parts if part]
+    if not items:
+        yield render_rows([], columns, fmt)
+        return
+    yield "[\n"
+    for index, item in enumerate(items):
+        yield item if index == 0 else ",\n" + item
+    yield "\n]\n"
 
 
 def _csv_cell(value: Any) -> Any:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
+from typing import Any
 
 import typer
 
@@ -19,7 +21,7 @@ from accomp.domain.hours import (
     totals,
 )
 from accomp.errors import EXIT_CHECK_FAILED, UsageError
-from accomp.render import Format, render_rows
+from accomp.render import Format, join_rows_parts, render_rows, render_rows_part
 
 hours_app = sub_app("The weekly hours rule: at least the target hours of activity each week.")
 app.add_typer(hours_app, name="hours")
@@ -57,6 +59,18 @@ def hours_check(
         ids = [store.resolve_id(typed) for typed in case_ids]
         views = (hours_view(store.read_case(case_id), store.settings) for case_id in ids)
         by_case = figures_of_views(views, first, last, day, referent)
+    elif fmt in (Format.csv, Format.json):
+        # Every week of a department's contracts is millions of rows: each worker renders
+        # its cases' rows, and the text is written case by case (no row object is kept).
+        parts = mapped_cases(
+            store, False, "hours", _rendered_cases, first, last, day, referent, fmt
+        )
+        rendered = sorted(item for part in parts for item in part)
+        for piece in join_rows_parts((text for _, text, _ in rendered), WEEK_KEYS, fmt):
+            typer.echo(piece, nl=False)
+        if fail_on_short and any(short for _, _, short in rendered):
+            raise typer.Exit(EXIT_CHECK_FAILED)
+        return
     else:
         parts = mapped_cases(store, False, "hours", figures_of_views, first, last, day, referent)
         by_case = sorted((item for part in parts for item in part), key=lambda item: item[0])
@@ -64,6 +78,26 @@ def hours_check(
     typer.echo(_render(rows, fmt), nl=False)
     if fail_on_short and any(is_past_short(row, day) for row in rows):
         raise typer.Exit(EXIT_CHECK_FAILED)
+
+
+def _rendered_cases(
+    views: Iterable[dict[str, Any]],
+    first: dt.date,
+    last: dt.date,
+    on: dt.date,
+    referent: str | None,
+    fmt: Format,
+) -> list[tuple[str, str, bool]]:
+    """(case id, its rows' text, whether a past week was short) of the cases with a week in
+    first..last (a task of mapped_cases: it runs in a worker)."""
+    return [
+        (
+            case_id,
+            render_rows_part([row.as_dict() for row in rows], WEEK_KEYS, fmt),
+            any(is_past_short(row, on) for row in rows),
+        )
+        for case_id, rows in figures_of_views(views, first, last, on, referent)
+    ]
 
 
 def _period(
