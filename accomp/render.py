@@ -65,22 +65,18 @@ _ORJSON_OPTIONS = (
 
 
 def _floats_in(data: Any) -> set[float]:
-    """The distinct floats anywhere in plain data (lists, tuples, mappings, scalars)."""
+    """The distinct floats anywhere in plain data (lists, tuples, dicts, scalars)."""
     floats: set[float] = set()
     stack = [data]
     while stack:
         value = stack.pop()
-        kind = type(value)
-        if kind is dict:
-            stack.extend(value.values())
-        elif kind is list or kind is tuple:
-            stack.extend(value)
-        elif isinstance(value, float):
-            floats.add(value)
-        elif isinstance(value, Mapping):
+        # The containers the standard library writes (other mappings it refuses).
+        if isinstance(value, dict):
             stack.extend(value.values())
         elif isinstance(value, list | tuple):
             stack.extend(value)
+        elif isinstance(value, float):
+            floats.add(value)
     return floats
 
 

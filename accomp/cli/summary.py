@@ -19,7 +19,14 @@ from accomp.cli.common import (
 )
 from accomp.domain.fse import COLUMNS, fse_indicators
 from accomp.domain.sessions import sessions_summary
-from accomp.domain.summary import GROUPINGS, cross_table, figures_of, merge_tallies, tally_views
+from accomp.domain.summary import (
+    GROUPINGS,
+    cross_table,
+    enrolled_as,
+    figures_of,
+    merge_tallies,
+    tally_views,
+)
 from accomp.errors import UsageError
 from accomp.export import xlsx_workbook
 from accomp.render import Format, render_mapping, render_rows, to_json
@@ -101,7 +108,7 @@ def summary(
         cases = [
             case
             for case in valid_cases(store, strict=True, read="cohort", ordered=False)
-            if all(case["enrolment"].get(field) == value for field, value in only.items())
+            if enrolled_as(case, only)
         ]
         if indicators == "fse":
             result = fse_indicators(cases, settings, first, last, store.today)

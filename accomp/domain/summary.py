@@ -315,22 +315,23 @@ def tally_views(
     period = Period(first, last, today, settings)
     groups: dict[str, dict[str, Tally]] = {}
     for case in views:
-        enrolment = case["enrolment"]
-        if any(enrolment.get(field) != value for field, value in only.items()):
+        if not (enrolled_as(case, only) and period.in_scope(case)):
             continue
-        if not period.in_scope(case):
-            continue
-        programme = enrolment["programme"]
+        programme = case["enrolment"]["programme"]
         for key in group_keys(case, by, settings) if by else ("",):
             tallies = groups.setdefault(key, {})
             tally = tallies.get(programme)
             if tally is None:
                 tally = tallies[programme] = Tally()
             tally.add(case, period)
-    for tallies in groups.values():
-        for tally in tallies.values():
-            tally.compact()
     return groups
+
+
+def enrolled_as(case: dict[str, Any], only: dict[str, str]) -> bool:
+    """Whether a case's enrolment has these values (programme, referent, modality: the
+    options that narrow a summary to some of the cases)."""
+    enrolment = case["enrolment"]
+    return all(enrolment.get(field) == value for field, value in only.items())
 
 
 def merge_tallies(parts: Iterable[dict[str, dict[str, Tally]]]) -> dict[str, dict[str, Tally]]:
@@ -420,8 +421,8 @@ class Tally:
         self.under_26 = self.age_26_29 = self.age_30_plus = self.with_barrier = 0
         self.themes: Counter[str] = Counter()
         self.weeks = self.weeks_met = 0
-        self.realised: list[int] = []  # each judged week's realised hours, in hundredths
-        self.channels: list[int] = []  # each contact's channel
+        self.realised: Counter[int] = Counter()  # judged weeks by realised hundredths of hours
+        self.channels: Counter[int] = Counter()  # contacts by channel
         self.support_days = 0
         self.cadence_judged = self.cadence_kept = 0
         self.paid: list[float] = []  # each case's allowances in the period (fsum'd at the end)
@@ -483,14 +484,14 @@ class Tally:
         weeks, met, realised = judged_in_period(case["hours"], period.first, period.last, period.on)
         self.weeks += weeks
         self.weeks_met += met
-        self.realised.extend(realised)
+        self.realised.update(realised)
         # Contacts, and the days of support they are counted against.
         contacts = case["contacts"]
         days, base = unpack(contacts["days"]), contacts["base"]
         begin = bisect_left(days, period.first_ordinal - base)
         end = bisect_right(days, period.last_ordinal - base)
         if end > begin:
-            self.channels.extend(unpack(contacts["channels"])[begin:end])
+            self.channels.update(unpack(contacts["channels"])[begin:end])
         support_end = min(high, exit_date) if exit_date else high
         support_start = max(start, low)
         if support_end >= support_start:
@@ -519,16 +520,10 @@ class Tally:
         if phase is not None:
             self.phases[phase] += 1
 
-    def compact(self) -> Tally:
-        """The same tally with its lists of values as counts (what a worker sends back)."""
-        self.realised = Counter(self.realised)  # type: ignore[assignment]
-        self.channels = Counter(self.channels)  # type: ignore[assignment]
-        return self
-
     @classmethod
     def merged(cls, tallies: Iterable[Tally]) -> Tally:
         """One tally of the cases of several (of disjoint sets of cases)."""
-        total = cls().compact()
+        total = cls()
         for tally in tallies:
             for name, value in vars(tally).items():
                 mine = getattr(total, name)
@@ -538,10 +533,8 @@ class Tally:
                         load[0] += count
                         if limit is not None and (load[1] is None or limit < load[1]):
                             load[1] = limit
-                elif isinstance(mine, Counter):
-                    mine.update(value)  # counts, or a list of values to count
-                elif isinstance(mine, list):
-                    mine.extend(value)
+                elif isinstance(mine, Counter | list):
+                    mine.update(value) if isinstance(mine, Counter) else mine.extend(value)
                 else:
                     setattr(total, name, mine + value)
         return total
@@ -591,7 +584,7 @@ class Tally:
                 "weeks_judged": self.weeks,
                 "weeks_met": self.weeks_met,
                 "compliance_rate": ratio(self.weeks_met, self.weeks),
-                "median_realised_hours": round(_median_of(Counter(self.realised), 100), 2)
+                "median_realised_hours": round(_median_of(self.realised, 100), 2)
                 if self.realised
                 else 0.0,
             },
@@ -626,7 +619,7 @@ class Tally:
         return shares
 
     def _contacts(self) -> dict[str, Any]:
-        by_channel = {CONTACT_CHANNELS[index]: n for index, n in Counter(self.channels).items()}
+        by_channel = {CONTACT_CHANNELS[index]: n for index, n in self.channels.items()}
         total = sum(by_channel.values())
         months = self.support_days / DAYS_PER_MONTH
         return {
