@@ -26,11 +26,12 @@ from tests.conftest import ENROL_ARGS, git, invoke_cli
 
 REAL_GIT = shutil.which("git")
 KILLING_GIT = """#!/bin/sh
-# Stands in for git: at `git commit`, kills the accomp command that called it (all of
-# its process group) at the moment $KILL_AT says.
+# Stands in for git: where a commit lands (`git commit`, or the `git update-ref` that
+# moves the branch to a commit made with git's plumbing), kills the accomp command that
+# called it (all of its process group) at the moment $KILL_AT says.
 group=$(ps -o pgid= $$ | tr -d ' ')
 case " $* " in
-  *" commit "*)
+  *" commit "*|*" update-ref "*)
     case "$KILL_AT" in
       before) kill -9 -"$group" ;;
       after) "{git}" "$@"; kill -9 -"$group" ;;

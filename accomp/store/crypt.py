@@ -35,7 +35,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from accomp.errors import StoreError
-from accomp.store import files, git, yamlio
+from accomp.store import commits, files, git, yamlio
 
 MAGIC = yamlio.GIT_CRYPT_PREFIX  # how every file git-crypt encrypted begins
 DEFAULT_KEY = "default"
@@ -292,7 +292,7 @@ def start(root: Path, key_files: Sequence[Path], author: str | None) -> list[str
     _renormalize(repo, encrypted)
     paths = [attributes, *encrypted, *_key_paths(root, fingerprints, DEFAULT_KEY)]
     message = f"crypt: case and session files encrypted at rest ({len(encrypted)} file(s))"
-    git.commit_paths(repo, paths, message, author)
+    commits.commit_paths(repo, paths, message, author)
     return fingerprints
 
 
@@ -362,7 +362,7 @@ def add_user(root: Path, key_file: Path, author: str | None) -> str:
     key = _unlocked_key(root)
     fingerprint = _give_key(repo, root, key_file, key)
     message = f"crypt: key {key} given to the GPG key {fingerprint}"
-    git.commit_paths(repo, _key_paths(root, [fingerprint], key), message, author)
+    commits.commit_paths(repo, _key_paths(root, [fingerprint], key), message, author)
     return fingerprint
 
 
@@ -414,7 +414,7 @@ def revoke(root: Path, fingerprint: str, author: str | None) -> tuple[str, list[
     paths = [attributes, *encrypted, *_key_paths(root, keeping, new_key)]
     message = (f"crypt: new key {new_key} without the GPG key {matches[0]}; "
                f"{len(encrypted)} file(s) re-encrypted")  # fmt: skip
-    git.commit_paths(repo, paths, message, author)
+    commits.commit_paths(repo, paths, message, author)
     return new_key, keeping, len(encrypted)
 
 
@@ -511,5 +511,5 @@ def reencrypt_outgoing(repo: Path, root: Path, remote_tip: str | None, author: s
     if not staged:
         return 0
     message = f"crypt: {len(staged)} file(s) encrypted with the store's key {key} before sending"
-    git.commit_paths(repo, [repo / name for name in staged], message, author)
+    commits.commit_paths(repo, [repo / name for name in staged], message, author)
     return len(staged)

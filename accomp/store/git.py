@@ -26,7 +26,7 @@ def git_available() -> bool:
     return shutil.which("git") is not None
 
 
-def _run(
+def run(
     args: Sequence[str], cwd: Path, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
@@ -43,7 +43,7 @@ def repository_root(folder: Path) -> Path | None:
     """The top of the git work tree holding `folder`, or None."""
     if not git_available():
         return None
-    result = _run(["rev-parse", "--show-toplevel"], folder)
+    result = run(["rev-parse", "--show-toplevel"], folder)
     if result.returncode != 0:
         return None
     return Path(result.stdout.strip()).resolve()
@@ -51,21 +51,21 @@ def repository_root(folder: Path) -> Path | None:
 
 def is_ignored(repo: Path, folder: Path) -> bool:
     """Whether `folder` is ignored by the repository `repo` (its files could not be committed)."""
-    return _run(["check-ignore", "-q", str(folder.resolve())], repo).returncode == 0
+    return run(["check-ignore", "-q", str(folder.resolve())], repo).returncode == 0
 
 
 def init_repository(folder: Path) -> None:
     """`git init` a folder."""
-    result = _run(["init", "--quiet"], folder)
+    result = run(["init", "--quiet"], folder)
     if result.returncode != 0:
         raise StoreError(f"git init failed in {folder}: {result.stderr.strip()}")
     os.chmod(folder / ".git", 0o700)  # the history holds every case file's past versions
 
 
-def _identity_env(cwd: Path, author: str | None) -> dict[str, str]:
+def identity_env(has_name: bool, has_email: bool, author: str | None) -> dict[str, str]:
+    """The environment a commit needs: accomp's fallback identity where git knows none,
+    and `author` (from `--as`/ACCOMP_USER) as the author."""
     env: dict[str, str] = {}
-    has_name = _run(["config", "user.name"], cwd).stdout.strip()
-    has_email = _run(["config", "user.email"], cwd).stdout.strip()
     if not has_name:
         env["GIT_COMMITTER_NAME"] = FALLBACK_NAME
         env["GIT_AUTHOR_NAME"] = FALLBACK_NAME
@@ -79,36 +79,13 @@ def _identity_env(cwd: Path, author: str | None) -> dict[str, str]:
     return env
 
 
-def commit_paths(repo: Path, paths: Sequence[Path], message: str, author: str | None) -> bool:
-    """Commit exactly `paths` (and nothing else staged) with `message`.
-
-    Returns False when there was nothing to commit. Raises StoreError when git fails.
-    """
-    relative = [str(p.resolve().relative_to(repo)) for p in paths]
-    env = _identity_env(repo, author)
-    added = _run(["add", "--", *relative], repo, env)
-    if added.returncode != 0:
-        raise _failure(repo, "git add", added.stderr)
-    listed = _run(["diff", "--cached", "--name-only", "--no-renames", "-z"], repo, env)
-    if listed.returncode != 0:
-        raise StoreError(f"git diff failed: {listed.stderr.strip()}")
-    staged = set(listed.stdout.split("\0")) - {""}
-    if not staged & set(relative):
-        return False
-    # --no-verify: accomp validated every file it wrote (the hook is for hand edits).
-    # When the user has staged other changes, --only commits these paths and leaves
-    # theirs staged. Otherwise a plain commit is the same commit, without --only's
-    # temporary index: 30 ms less in a store of 10,000 case files.
-    args = ["commit", "--quiet", "--no-verify", "-m", message]
-    if staged - set(relative):
-        args += ["--only", "--", *relative]
-    result = _run(args, repo, env)
-    if result.returncode != 0:
-        raise _failure(repo, "git commit", result.stderr or result.stdout)
-    return True
+def _identity_env(cwd: Path, author: str | None) -> dict[str, str]:
+    known = run(["config", "--get-regexp", r"^user\.(name|email)$"], cwd).stdout.split("\n")
+    keys = {line.partition(" ")[0].lower() for line in known if line.partition(" ")[2].strip()}
+    return identity_env("user.name" in keys, "user.email" in keys, author)
 
 
-def _failure(repo: Path, what: str, stderr: str) -> StoreError:
+def failure(repo: Path, what: str, stderr: str) -> StoreError:
     """A git failure as one line that says what to do (a lock left behind, most often)."""
     if "index.lock" in stderr:
         lock = repo / ".git" / "index.lock"
@@ -122,12 +99,6 @@ def _failure(repo: Path, what: str, stderr: str) -> StoreError:
         )
     lines = [line for line in stderr.strip().splitlines() if line.strip()]
     return StoreError(f"{what} failed: {lines[-1] if lines else 'no reason given'}")
-
-
-def unstage(repo: Path, paths: Sequence[Path]) -> None:
-    """Take `paths` out of the index again (best effort: after a failed commit)."""
-    relative = [str(p.resolve().relative_to(repo)) for p in paths]
-    _run(["reset", "--quiet", "--", *relative], repo)
 
 
 @dataclass(frozen=True)
@@ -151,7 +122,7 @@ def file_history(repo: Path, path: Path, patch: bool = False) -> list[LogEntry]:
     if patch:
         args.append("--patch")
     args += ["--", str(path.resolve().relative_to(repo))]
-    result = _run(args, repo)
+    result = run(args, repo)
     if result.returncode != 0:
         raise StoreError(f"git log failed: {result.stderr.strip()}")
     entries = []
@@ -229,7 +200,7 @@ def operation_in_progress(folder: Path) -> str | None:
 
 def run_git(repo: Path, *args: str, author: str | None = None) -> tuple[int, str, str]:
     """Run git in `repo` (as `author` when it commits): (exit code, stdout, stderr)."""
-    result = _run(list(args), repo, _identity_env(repo, author))
+    result = run(list(args), repo, _identity_env(repo, author))
     return result.returncode, result.stdout, result.stderr
 
 
@@ -286,15 +257,7 @@ def changed_files(repo: Path, where: Sequence[Path]) -> list[Path]:
     staged, deleted or new. One `git status`, renames seen as a removal and an addition."""
     relative = [str(p.resolve().relative_to(repo)) or "." for p in where]
     args = ["status", "--porcelain", "-z", "--no-renames", "--untracked-files=all", "--"]
-    result = _run([*args, *relative], repo)
+    result = run([*args, *relative], repo)
     if result.returncode != 0:
         raise StoreError(f"git status failed: {result.stderr.strip()}")
     return [repo / entry[3:] for entry in result.stdout.split("\0") if len(entry) > 3]
-
-
-def changed_paths(repo: Path, paths: Sequence[Path]) -> list[Path]:
-    """Which of `paths` differ from the last commit (changed, staged or new), in their order."""
-    if not paths:
-        return []
-    dirty = {str(p) for p in changed_files(repo, paths)}
-    return [path for path in paths if str(repo / path.resolve().relative_to(repo)) in dirty]

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from accomp.errors import StoreError
 from accomp.resources import defaults_text, schema_dir
-from accomp.store import files, git
+from accomp.store import commits, files, git
 from accomp.store.checking import display_path
 from accomp.store.store import DERIVED_DIR, SETTINGS_FILE
 
@@ -63,7 +63,7 @@ def create_store(root: Path, accomp_command: str, author: str | None) -> InitRep
         if repo == root.resolve():
             git.install_pre_commit_hook(repo, ".", accomp_command)
             git.register_merge_driver(repo, accomp_command)
-        git.commit_paths(repo, written, "init store", author)
+        commits.commit_paths(repo, written, "init store", author)
     from accomp.store.store import Store
     from accomp.store.sync import set_up_clone
 

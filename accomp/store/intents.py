@@ -34,7 +34,7 @@ from pathlib import Path
 
 import orjson
 
-from accomp.store import files, git
+from accomp.store import commits, files, git
 
 INTENTS_DIR = "intents"  # in the store's .accomp folder
 
@@ -104,7 +104,7 @@ def recover(folder: Path, root: Path, repo: Path | None) -> list[str]:
                 files.atomic_write(path, base64.b64decode(entry["before"]))
             put_back.append(path)
         if repo is not None and put_back:
-            git.unstage(repo, put_back)
+            commits.unstage(repo, put_back)
         restored += [entry["path"] for entry in record if root / entry["path"] in put_back]
         intent.unlink(missing_ok=True)
     return restored

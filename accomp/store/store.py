@@ -15,6 +15,7 @@ import datetime as dt
 import os
 import shlex
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Literal
@@ -23,7 +24,7 @@ from accomp.domain.ids import CASE_ID, new_case_id, normalise_case_id
 from accomp.domain.problems import Problem
 from accomp.domain.settings import Settings
 from accomp.errors import CaseNotFound, InvalidDocument, StoreError, UsageError
-from accomp.store import cache, files, git, intents, journal, yamlio
+from accomp.store import cache, commits, files, git, intents, journal, yamlio
 from accomp.store.checking import (
     CaseRecord,
     LocatedProblem,
@@ -44,6 +45,7 @@ DEFAULT_STORE = "casefiles"
 STORE_ENV = "ACCOMP_STORE"
 PSEUDONYM_KEY = "pseudonym.key"  # in DERIVED_DIR: never committed
 KEY_BYTES = 32
+TEMP_FILES_SWEPT_EVERY = 24 * 3600.0  # seconds (see Store._sweep_temp_files)
 CLONE_MARKER = "clone.json"  # in DERIVED_DIR: the accomp this clone's merge driver calls
 
 
@@ -76,6 +78,7 @@ class Store:
         # Files a command killed before the end of its commit had changed, put back when
         # the store was opened (store/intents.py); the command line says so.
         self.put_back: list[str] = []
+        self._killed_command_recovered = False  # then its temp files are swept at once
 
     # -- opening -----------------------------------------------------------
 
@@ -330,10 +333,10 @@ class Store:
         validate, nothing is written.
         """
         self.refuse_if_unfinished()
-        files.remove_stale_temp_files(self.root)
         with contextlib.ExitStack() as locks:
             # Shared: many single-case commands at once, but none during a batch (an import).
             locks.enter_context(self._store_lock(shared=True))
+            self._sweep_temp_files()
             tx = Transaction(self, message, locks)
             yield tx
             if commit:
@@ -354,7 +357,7 @@ class Store:
                 # All or nothing, the commit included: the files go back as they were.
                 tx.restore()
                 if self.repo is not None:
-                    git.unstage(self.repo, written)
+                    commits.unstage(self.repo, written)
                 intents.end(tx.intent)
                 raise StoreError(f"{exc.message}; nothing was changed") from None
             intents.end(tx.intent)
@@ -438,8 +441,10 @@ class Store:
             with self._store_lock(shared=False, timeout=60.0):
                 restored = intents.recover(self.intents_folder, self.root, self.repo)
             self.put_back += restored
+            self._killed_command_recovered = True
         if not journal.pending(self._journal_root):  # one stat: the usual case
             return
+        self._killed_command_recovered = True
         with self._store_lock(shared=False, timeout=60.0):
             for folder in journal.pending(self._journal_root):
                 manifest = journal.read_manifest(folder)
@@ -447,6 +452,24 @@ class Store:
                     journal.discard(folder)
                 else:
                     self._finish_batch(folder, manifest)
+
+    def _sweep_temp_files(self) -> None:
+        """Delete the temp files of a command killed mid-write. Only such a command leaves
+        them, and listing a department's folder takes 30 ms: so the sweep runs after a
+        recovery (a killed transaction or batch), and otherwise once a day (a killed
+        settings edit, or a copy of the store taken mid-write)."""
+        stamp = self.root / DERIVED_DIR / "locks" / "temp-files-swept"
+        if not self._killed_command_recovered:
+            try:
+                if time.time() - stamp.stat().st_mtime < TEMP_FILES_SWEPT_EVERY:
+                    return
+            except OSError:
+                pass
+        files.remove_stale_temp_files(self.root)
+        self._killed_command_recovered = False
+        with contextlib.suppress(OSError):
+            os.close(os.open(stamp, os.O_WRONLY | os.O_CREAT, 0o600))  # private, as all of .accomp
+            os.utime(stamp)
 
     def _store_lock(self, shared: bool, timeout: float = 10.0) -> Any:
         what = "the store" if shared else "the store (for a batch)"
@@ -459,7 +482,7 @@ class Store:
         The caller has validated them."""
         if self.repo is None or not paths:
             return []
-        dirty = git.changed_paths(self.repo, paths)
+        dirty = commits.changed_paths(self.repo, paths)
         if not dirty:
             return []
         case_ids = sorted(p.stem for p in dirty if p.name != SETTINGS_FILE)
@@ -471,7 +494,7 @@ class Store:
         if self.repo is None:
             return False
         with files.locked(self.root / DERIVED_DIR / "locks" / "git.lock", "the store's git index"):
-            return git.commit_paths(self.repo, paths, message, author)
+            return commits.commit_paths(self.repo, paths, message, author)
 
     def lock_path(self, case_id: str) -> Path:
         return self.root / DERIVED_DIR / "locks" / f"{case_id}.lock"

@@ -28,7 +28,7 @@ from accomp.domain.entries import needs_upgrade
 from accomp.domain.ids import CASE_ID
 from accomp.domain.merge import MISSING, Conflict, set_at
 from accomp.errors import DocumentRefused, StoreError, UsageError
-from accomp.store import crypt, files, git, merge_driver, yamlio
+from accomp.store import commits, crypt, files, git, merge_driver, yamlio
 from accomp.store.checking import check_text
 from accomp.store.store import (
     CLONE_MARKER,
@@ -299,7 +299,7 @@ def ensure_gitattributes(store: Store, author: str | None) -> None:
     existing = path.read_text(errors="replace") if path.exists() else ""
     files.atomic_write(path, (existing + git.GITATTRIBUTES).encode())
     if store.repo is not None:
-        git.commit_paths(store.repo, [path], "sync: merge case files with accomp", author)
+        commits.commit_paths(store.repo, [path], "sync: merge case files with accomp", author)
 
 
 def commit_hand_edits(store: Store, author: str | None) -> list[str]:
@@ -542,5 +542,5 @@ def refresh_editor_schemas(store: Store, author: str | None) -> list[str]:
             files.atomic_write(target, schema.read_bytes())
             rewritten.append(target)
     if rewritten and store.repo is not None:
-        git.commit_paths(store.repo, rewritten, "migrate: the editors' schemas", author)
+        commits.commit_paths(store.repo, rewritten, "migrate: the editors' schemas", author)
     return [path.name for path in rewritten]
