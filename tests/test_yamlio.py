@@ -108,6 +108,132 @@ def test_locate_finds_values_keys_and_the_deepest_existing_node() -> None:
     assert yamlio.locate_key(text, ["a"], "c") == (5, 3)
 
 
+# The positions of one pass over the events are those PyYAML's composed nodes give.
+
+
+def composed_locate(text: str, path: list) -> tuple[int, int]:
+    """The oracle: locate as it was written over yaml.compose (one compose per call)."""
+    import yaml
+
+    try:
+        node = yaml.compose(text.lstrip("\ufeff"), Loader=yaml.CSafeLoader)
+    except yaml.YAMLError:
+        return (1, 1)
+    if node is None:
+        return (1, 1)
+    best = node.start_mark
+    for step in path:
+        child = None
+        if isinstance(node, yaml.MappingNode):
+            for key_node, value_node in node.value:
+                if isinstance(key_node, yaml.ScalarNode) and key_node.value == str(step):
+                    child = value_node
+                    empty = value_node.start_mark.index == value_node.end_mark.index
+                    best = key_node.start_mark if empty else value_node.start_mark
+                    break
+        elif (
+            isinstance(node, yaml.SequenceNode)
+            and isinstance(step, int)
+            and 0 <= step < len(node.value)
+        ):
+            child = node.value[step]
+            best = child.start_mark
+        if child is None:
+            break
+        node = child
+    return (best.line + 1, best.column + 1)
+
+
+def composed_locate_key(text: str, path: list, key: str) -> tuple[int, int]:
+    import yaml
+
+    try:
+        node = yaml.compose(text.lstrip("\ufeff"), Loader=yaml.CSafeLoader)
+    except yaml.YAMLError:
+        return (1, 1)
+    for step in path:
+        if isinstance(node, yaml.MappingNode):
+            node = next((v for k, v in node.value if getattr(k, "value", None) == str(step)), None)
+        elif (
+            isinstance(node, yaml.SequenceNode)
+            and isinstance(step, int)
+            and 0 <= step < len(node.value)
+        ):
+            node = node.value[step]
+        else:
+            node = None
+        if node is None:
+            return composed_locate(text, path)
+    if isinstance(node, yaml.MappingNode):
+        for key_node, _ in node.value:
+            if getattr(key_node, "value", None) == key:
+                return (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
+    return composed_locate(text, path)
+
+
+keys = st.sampled_from(["a", "b", "c", "1", "id", "contacts", "minutes", ""])
+leaves = (
+    st.none() | st.booleans() | st.integers(-5, 5) | st.sampled_from(["", "x", "2026-01-07", "a b"])
+)
+documents = st.recursive(
+    leaves, lambda inner: st.lists(inner, max_size=4) | st.dictionaries(keys, inner, max_size=4),
+    max_leaves=25,
+)  # fmt: skip
+steps = st.lists(st.sampled_from(["a", "b", "c", "1", "id", "x", 0, 1, 2, 5, -1]), max_size=5)
+
+
+def paths_in(data: object, prefix: tuple = ()) -> list[list]:
+    found = [list(prefix)]
+    if isinstance(data, dict):
+        for key, value in data.items():
+            found += paths_in(value, (*prefix, key))
+    elif isinstance(data, list):
+        for index, value in enumerate(data):
+            found += paths_in(value, (*prefix, index))
+    return found
+
+
+@settings(max_examples=300, deadline=None)
+@given(documents, st.sampled_from([False, True, None]), st.data())
+def test_positions_are_those_of_the_composed_nodes(data, flow, draw) -> None:
+    import yaml
+
+    text = yaml.safe_dump({"root": data}, default_flow_style=flow, allow_unicode=True)
+    if draw.draw(st.booleans()):  # a null written as nothing, the way hand edits leave it
+        text = text.replace(": null\n", ":\n")
+    whole = yamlio.Positions(text)
+    candidates = paths_in({"root": data}) + [
+        ["root", *extra] for extra in draw.draw(st.lists(steps, max_size=3))
+    ]
+    for path in candidates:
+        key = draw.draw(keys)
+        followed = yamlio.Positions(text, [path, [*path, key]])  # only the branches asked for
+        for positions in (whole, followed):
+            assert positions.locate(path) == composed_locate(text, path), (text, path)
+            expected = composed_locate_key(text, path, key)
+            assert positions.locate_key(path, key) == expected, (text, path, key)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a: &d 2026-01-07\nb: *d\nc:\n  - *d\n",  # scalar aliases, as accomp's writer emits them
+        "\ufeffa:\n  b: 1\n",  # a BOM
+        "a: 1\na: 2\n",  # duplicate keys: the first
+        "? [x, y]\n: 1\nb: 2\n",  # a key that is not a scalar
+        "a: [1\n",  # does not parse
+        "a: 1\n---\nb: 2\n",  # two documents
+        "",
+        "just a scalar\n",
+    ],
+)
+def test_positions_of_odd_texts_are_those_of_the_composed_nodes(text: str) -> None:
+    positions = yamlio.Positions(text)
+    for path in (["a"], ["b"], ["c", 0], ["a", "b"], [], ["x"]):
+        assert positions.locate(path) == composed_locate(text, path), path
+        assert positions.locate_key(path, "b") == composed_locate_key(text, path, "b"), path
+
+
 # Round trip of generated documents -------------------------------------------
 
 SAFE_TEXT = st.text(

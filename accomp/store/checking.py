@@ -74,12 +74,17 @@ class CaseRecord:
 
 def locate_problems(path: Path, text: str, problems: list[Problem]) -> list[LocatedProblem]:
     """Attach line and column to each problem from the file's text."""
+    if not problems:
+        return []
+    # One pass over the text for all its problems, along the branches they are in.
+    wanted = [p.path if p.key is None else [*p.path, p.key] for p in problems]
+    positions = yamlio.Positions(text, wanted)
     located = []
     for problem in problems:
         if problem.key is not None:
-            line, column = yamlio.locate_key(text, problem.path, problem.key)
+            line, column = positions.locate_key(problem.path, problem.key)
         else:
-            line, column = yamlio.locate(text, problem.path)
+            line, column = positions.locate(problem.path)
         located.append(LocatedProblem(path, line, column, problem))
     return located
 

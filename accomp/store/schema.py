@@ -39,11 +39,21 @@ _UNEXPECTED = re.compile(r"\('([^']*)'(?:, '([^']*)')* (?:was|were) unexpected\)
 
 
 def _is_date(value: str) -> bool:
-    try:
-        dt.date.fromisoformat(value)
-    except ValueError:
-        return False
-    return len(value) == 10  # fromisoformat also takes 20260107
+    # A store holds a few thousand distinct dates, each written thousands of times.
+    known = _DATES_SEEN.get(value)
+    if known is None:
+        try:
+            dt.date.fromisoformat(value)
+            known = len(value) == 10  # fromisoformat also takes 20260107
+        except ValueError:
+            known = False
+        if len(_DATES_SEEN) >= 100_000:
+            _DATES_SEEN.clear()
+        _DATES_SEEN[value] = known
+    return known
+
+
+_DATES_SEEN: dict[str, bool] = {}
 
 
 def _is_email(value: str) -> bool:
