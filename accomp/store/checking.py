@@ -214,10 +214,17 @@ Checked = tuple[str, str, cache.Checks, dict[str, Any] | None]
 def _check_paths(
     paths: list[str], settings_data: dict[str, Any], today: str, documents: bool
 ) -> list[Checked]:
-    """Check files (in a worker process): name, content hash, cached checks, plain document
-    (None when `documents` is false)."""
+    """Check files (in a worker process of check_many): a list, to be sent back whole."""
+    return list(_checked_paths(paths, settings_data, today, documents))
+
+
+def _checked_paths(
+    paths: list[str], settings_data: dict[str, Any], today: str, documents: bool
+) -> Iterator[Checked]:
+    """Check files one by one: name, content hash, cached checks, plain document (None when
+    `documents` is false). Lazy: the caller saves each shard of the cache as soon as its
+    files are checked, so memory holds a shard's views, not those of every file to check."""
     settings, day = Settings(settings_data), dt.date.fromisoformat(today)
-    results = []
     for name in paths:
         path = Path(name)
         try:
@@ -225,13 +232,12 @@ def _check_paths(
         except OSError as exc:
             problem = Problem((), files.why_unreadable(exc))
             record = CaseRecord(path.stem, path, None, [LocatedProblem(path, 1, 1, problem)])
-            results.append((path.name, "", record_checks(record, settings, day), None))
+            yield (path.name, "", record_checks(record, settings, day), None)
             continue
         record = check_bytes(path, data, settings, day)
         checks = record_checks(record, settings, day)
         document = record.document if record.valid and documents else None
-        results.append((path.name, cache.content_hash(data), checks, document))
-    return results
+        yield (path.name, cache.content_hash(data), checks, document)
 
 
 def check_many(
@@ -242,7 +248,7 @@ def check_many(
     names = [str(p) for p in paths]
     workers = min(os.cpu_count() or 1, 8)
     if len(names) < PARALLEL_FROM or workers < 2 or not parallel:
-        yield from _check_paths(names, settings.data, today.isoformat(), documents)
+        yield from _checked_paths(names, settings.data, today.isoformat(), documents)
         return
     import concurrent.futures
     import multiprocessing

@@ -123,6 +123,8 @@ class StoreReading:
                         self.cohort.put(name, digest, checks, document, self.settled.get(name))
             yield reading
             self.cohort.release(reading.index)
+            if reading.found is not None:
+                reading.found.clear()  # the caller is done with it: let its views go
 
     def _look_up(self, index: int, names: list[str]) -> ShardReading:
         """Stages 2 and 3 for one shard: what the cache answers, and the files to check."""
