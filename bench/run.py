@@ -257,13 +257,14 @@ def main() -> None:
     big_store = args.n >= 50_000  # the targets of a department's store
     floor = parse_floor or 0.0
     targets = {
-        "summary, cold (no cache)": (f"≤ floor ({floor:.1f} s)", parse_floor),
+        # The target (13): a quarter of one core parsing every file with libyaml.
+        "summary, cold (no cache)": (f"≤ 0.25 × floor ({0.25 * floor:.1f} s)", 0.25 * floor if parse_floor else None),
         "summary, warm": ("≤ 1 s", 1.0),
         "summary, after one case changed": ("≤ 1.2 s", 1.2),
         "validate --all, cold": (f"≤ 1.3 × floor ({1.3 * floor:.1f} s)", 1.3 * floor),
         "validate --all, warm": ("≤ 1 s", 1.0),
         f"contact log, {args.n}-case store": (f"≤ 1.2 × small ({1.2 * small_log:.2f} s) and ≤ 0.5 s", min(1.2 * small_log, 0.5)),
-        "accomp --help": ("≤ 0.3 s", 0.3),
+        "accomp --help": ("≤ 0.15 s", 0.15),
         "hours check --week 2026-W46, warm": ("≤ 1 s, peak ≤ 200 MB", 1.0),
         "contact due, warm": ("≤ 1.5 s", 1.5),
         "list, warm": ("≤ 1.5 s", 1.5),
@@ -271,6 +272,10 @@ def main() -> None:
         "summary, right after that sync": ("≤ 3 s", 3.0),
     }  # fmt: skip
     memory_targets = {"hours check --week 2026-W46, warm": 200, "summary, cold (no cache)": 300}
+    if args.n >= 50_000:  # a department's store: no cohort command above 300 MB
+        for row in rows:
+            if row["measure"].endswith(("warm", "cold (no cache)")):
+                memory_targets.setdefault(row["measure"], 300)
     if big_store:
         small_log = by.get("contact log, 10-case store", {"seconds": 0.0})["seconds"]
         targets[f"contact log, {args.n}-case store"] = (
