@@ -149,14 +149,12 @@ def join_rows_parts(
         yield render_rows([], columns, fmt)  # the header line
         yield from parts
         return
-    items = [part for part in parts if part]
-    if not items:
-        yield render_rows([], columns, fmt)
-        return
-    yield "[\n"
-    for index, item in enumerate(items):
-        yield item if index == 0 else ",\n" + item
-    yield "\n]\n"
+    started = False  # streamed: a department's rows are tens of megabytes
+    for part in parts:
+        if part:
+            yield (",\n" if started else "[\n") + part
+            started = True
+    yield "\n]\n" if started else render_rows([], columns, fmt)
 
 
 def _csv_cell(value: Any) -> Any:

@@ -327,13 +327,22 @@ def test_figures_counted_on_several_cores_are_those_of_one(
     """A department's store is counted by worker processes, each over some shards
     (store/reading.map_views): the same bytes as one process, cold and warm, grouped or
     not, and the same refusal naming the same first invalid file."""
-    commands = (SUMMARY, (*SUMMARY, "--by", "referent"), ("summary", "--programme", "plie"))
+    commands = (
+        SUMMARY,
+        (*SUMMARY, "--by", "referent"),
+        ("summary", "--programme", "plie"),
+        # hours check over every week: rows rendered by the workers, spooled to files
+        ("hours", "check", "--format", "csv"),
+        ("hours", "check", "--format", "json", "--on", "2026-10-01"),
+    )
     one = {command: cold(cohort, *command) for command in commands}
     monkeypatch.setattr(reading, "SPREAD_FROM", 0)
     monkeypatch.setattr(os, "cpu_count", lambda: workers)
     for command in commands:
         assert cold(cohort, *command) == one[command], command
         assert answer(cohort, *command) == one[command], command  # warm, from the shards
+    spooled = cohort / ".accomp" / "spool"
+    assert spooled.is_dir() and not list(spooled.iterdir())  # each command's parts removed
     names = sorted(cohort.glob("2*.yaml"))
     for path in (names[-1], names[3]):  # the first in case-id order must be named
         path.write_text(path.read_text(encoding="utf-8").replace("programme:", "programme: [", 1))

@@ -259,3 +259,25 @@ def test_a_system_failure_at_the_write_is_one_line_and_leaves_the_file_whole(
     assert "internal error" not in result.stderr and f"{case_id}.yaml" in result.stderr
     assert path.read_bytes() == before
     assert not list(store.glob(".tmp-*"))
+
+
+def test_a_spool_folder_is_private_removed_after_and_clears_what_a_killed_command_left(
+    tmp_path: Path,
+) -> None:
+    from accomp.store import spool
+
+    derived = tmp_path / ".accomp"
+    left = derived / spool.SPOOL_DIR / "4194999-1"  # above any pid: its command is gone
+    left.mkdir(parents=True)
+    (left / "1-1.part").write_bytes(b"rows")
+    with spool.spool_folder(derived) as folder:
+        assert not left.exists()
+        assert folder.stat().st_mode & 0o777 == 0o700
+        writer = spool.PartWriter(folder)
+        pieces = [writer.append(text) for text in ("é,1\n", "", "b,2\n")]
+        writer.close()
+        reader = spool.PartReader(folder)
+        assert [reader.read(piece) for piece in reversed(pieces)] == ["b,2\n", "", "é,1\n"]
+        reader.close()
+        assert (folder / pieces[0][0]).stat().st_mode & 0o777 == 0o600
+    assert not folder.exists()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 
 import typer
@@ -22,6 +23,7 @@ from accomp.domain.hours import (
 )
 from accomp.errors import EXIT_CHECK_FAILED, UsageError
 from accomp.render import Format, join_rows_parts, render_rows, render_rows_part
+from accomp.store import spool
 
 hours_app = sub_app("The weekly hours rule: at least the target hours of activity each week.")
 app.add_typer(hours_app, name="hours")
@@ -62,12 +64,19 @@ def hours_check(
     elif fmt in (Format.csv, Format.json):
         # Every week of a department's contracts is millions of rows: each worker renders
         # its cases' rows, and the text is written case by case (no row object is kept).
-        parts = mapped_cases(
-            store, False, "hours", _rendered_cases, first, last, day, referent, fmt
-        )
-        rendered = sorted(item for part in parts for item in part)
-        for piece in join_rows_parts((text for _, text, _ in rendered), WEEK_KEYS, fmt):
-            typer.echo(piece, nl=False)
+        # The text goes through part files (store/spool.py), not back through memory.
+        with store.spool() as folder:
+            parts = mapped_cases(
+                store, False, "hours", _rendered_cases, first, last, day, referent, fmt, folder
+            )
+            rendered = sorted(item for part in parts for item in part)
+            reader = spool.PartReader(folder)
+            try:
+                texts = (reader.read(piece) for _, piece, _ in rendered)
+                for text in join_rows_parts(texts, WEEK_KEYS, fmt):
+                    typer.echo(text, nl=False)
+            finally:
+                reader.close()
         if fail_on_short and any(short for _, _, short in rendered):
             raise typer.Exit(EXIT_CHECK_FAILED)
         return
@@ -87,17 +96,22 @@ def _rendered_cases(
     on: dt.date,
     referent: str | None,
     fmt: Format,
-) -> list[tuple[str, str, bool]]:
-    """(case id, its rows' text, whether a past week was short) of the cases with a week in
-    first..last (a task of mapped_cases: it runs in a worker)."""
-    return [
-        (
-            case_id,
-            render_rows_part([row.as_dict() for row in rows], WEEK_KEYS, fmt),
-            any(is_past_short(row, on) for row in rows),
-        )
-        for case_id, rows in figures_of_views(views, first, last, on, referent)
-    ]
+    folder: Path,
+) -> list[tuple[str, spool.Piece, bool]]:
+    """(case id, where its rows' text was spooled, whether a past week was short) of the
+    cases with a week in first..last (a task of mapped_cases: it runs in a worker)."""
+    writer = spool.PartWriter(folder)
+    try:
+        return [
+            (
+                case_id,
+                writer.append(render_rows_part([row.as_dict() for row in rows], WEEK_KEYS, fmt)),
+                any(is_past_short(row, on) for row in rows),
+            )
+            for case_id, rows in figures_of_views(views, first, last, on, referent)
+        ]
+    finally:
+        writer.close()
 
 
 def _period(

@@ -83,7 +83,8 @@ def atomic_write(path: Path, data: bytes, mode: int = FILE_MODE, durable: bool =
         fsync_dir(folder)
 
 
-def _alive(pid: int) -> bool:
+def process_alive(pid: int) -> bool:
+    """Whether the process `pid` is running (someone else's counts as running)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -108,7 +109,7 @@ def remove_stale_temp_files(folder: Path, older_than_seconds: float = 60.0) -> i
             pid = None
         try:
             if (
-                pid is not None and not _alive(pid)
+                pid is not None and not process_alive(pid)
             ) or now - temp.stat().st_mtime >= older_than_seconds:
                 temp.unlink()
                 removed += 1
@@ -123,7 +124,7 @@ def _holder(lock_path: Path) -> str:
         pid = int(lock_path.read_text().strip() or "0")
     except (OSError, ValueError):
         return ""
-    return f" (process {pid})" if pid and _alive(pid) else ""
+    return f" (process {pid})" if pid and process_alive(pid) else ""
 
 
 @contextlib.contextmanager

@@ -196,6 +196,12 @@ class Store:
 
         return map_views(self, kind, task, *args)
 
+    def spool(self) -> contextlib.AbstractContextManager[Path]:
+        """A private folder for the part files of workers' output (store/spool.py)."""
+        from accomp.store import spool
+
+        return spool.spool_folder(self.root / DERIVED_DIR)
+
     def check_paths(self, paths: list[Path]) -> Iterator[CaseRecord]:
         """Check the named files (case files, or the settings file) one by one."""
         for path in paths:
