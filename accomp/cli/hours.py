@@ -16,6 +16,7 @@ from accomp.domain.hours import (
     WEEK_KEYS,
     WeekFigures,
     band,
+    each_case_figures,
     figures_of_views,
     hours_view,
     is_past_short,
@@ -108,7 +109,7 @@ def _rendered_cases(
                 writer.append(render_rows_part([row.as_dict() for row in rows], WEEK_KEYS, fmt)),
                 any(is_past_short(row, on) for row in rows),
             )
-            for case_id, rows in figures_of_views(views, first, last, on, referent)
+            for case_id, rows in each_case_figures(views, first, last, on, referent)
         ]
     finally:
         writer.close()

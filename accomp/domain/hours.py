@@ -455,14 +455,24 @@ def figures_of_views(
 ) -> list[tuple[str, list[WeekFigures]]]:
     """(case id, weekly_figures) of the cases whose hours views are given (only the
     referent's when named) that have a week in first..last, in the order given."""
-    found = []
+    return list(each_case_figures(views, first, last, on, referent))
+
+
+def each_case_figures(
+    views: Iterable[dict[str, Any]],
+    first: dt.date,
+    last: dt.date,
+    on: dt.date,
+    referent: str | None = None,
+) -> Iterator[tuple[str, list[WeekFigures]]]:
+    """figures_of_views one case at a time: every week of a department's contracts is
+    millions of rows, to be written out as they come rather than held."""
     for view in views:
         if referent and view["referent"] != referent:
             continue
         rows = figures_of_view(view, first, last, on)
         if rows:
-            found.append((view["case_id"], rows))
-    return found
+            yield view["case_id"], rows
 
 
 def figures_of_view(
