@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 import os
-from collections.abc import Iterator
+import sys
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -15,6 +17,7 @@ import typer
 from accomp.domain.dates import parse_date
 from accomp.errors import StoreError, UsageError
 from accomp.render import Format
+from accomp.store import progress
 from accomp.store.checking import CaseRecord
 from accomp.store.crypt import locked
 from accomp.store.git import operation_in_progress
@@ -75,6 +78,8 @@ def open_store(ctx: typer.Context, near: Path | None = None, locked_ok: bool = F
     """
     state = ctx.find_root().obj
     store = Store.open(find_store(state.store if state else None, near), today())
+    if sys.stderr.isatty():  # a long cold read shows how far it has got
+        progress.show_with(functools.partial(progress_bar, label="reading case files"))
     if store.put_back:
         names = ", ".join(Path(p).stem for p in store.put_back)
         typer.echo(f"accomp: note: put back {names} as it was before a command that was "
@@ -92,6 +97,17 @@ def open_store(ctx: typer.Context, near: Path | None = None, locked_ok: bool = F
             err=True,
         )
     return store
+
+
+@contextlib.contextmanager
+def progress_bar(total: int | None, label: str) -> Iterator[Callable[[int], None]]:
+    """A progress bar on stderr when it is a terminal, nothing when piped or when the total
+    is unknown: the callable it yields is told how many of `total` are done."""
+    if total is None or not sys.stderr.isatty():
+        yield lambda done: None
+        return
+    with typer.progressbar(length=total, label=label, file=sys.stderr) as bar:
+        yield lambda done: bar.update(done - bar.pos)
 
 
 def _set_up_clone(store: Store) -> list[str]:

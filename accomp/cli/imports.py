@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
-import contextlib
-import sys
-from collections.abc import Callable, Iterator
+import itertools
 from pathlib import Path
 from typing import Literal
 
 import typer
 
 from accomp.cli import app
-from accomp.cli.common import AS_OPTION, NO_COMMIT_OPTION, after_write, author, open_store, sub_app
+from accomp.cli.common import (
+    AS_OPTION,
+    NO_COMMIT_OPTION,
+    after_write,
+    author,
+    open_store,
+    progress_bar,
+    sub_app,
+)
 from accomp.errors import EXIT_CHECK_FAILED, UsageError
 from accomp.importers.mapping import load_mapping_file, resolve, template
 from accomp.importers.run import ImportReport, import_entries, import_people
@@ -124,8 +130,13 @@ def _run(
     report = ImportReport(kind, file.name, ignored_columns=mapping.ignored)
     with (
         store.batch(author(as_), commit=not no_commit, dry_run=dry_run) as batch,
-        _progress(table.total_rows) as advance,
+        progress_bar(table.total_rows, "importing") as show,
     ):
+        imported = itertools.count(1)
+
+        def advance() -> None:
+            show(next(imported))
+
         if kind == "people":
             rows = import_people(store, table, mapping, batch, advance)
         else:
@@ -150,16 +161,6 @@ def _run(
     typer.echo(_render(report, fmt, dry_run, skip_invalid), nl=False)
     if report.errors and not skip_invalid:
         raise typer.Exit(EXIT_CHECK_FAILED)
-
-
-@contextlib.contextmanager
-def _progress(total: int | None) -> Iterator[Callable[[], None]]:
-    """A progress bar on a terminal (stderr), nothing when piped."""
-    if not sys.stderr.isatty():
-        yield lambda: None
-        return
-    with typer.progressbar(length=total, label="importing", file=sys.stderr) as bar:
-        yield lambda: bar.update(1)
 
 
 def _render(report: ImportReport, fmt: str, dry_run: bool, skip_invalid: bool) -> str:

@@ -17,7 +17,7 @@ from typing import Any
 from accomp.domain.checks import case_problems, stable_until
 from accomp.domain.problems import Problem
 from accomp.domain.settings import Settings
-from accomp.store import cache, files, yamlio
+from accomp.store import cache, files, progress, yamlio
 from accomp.store.schema import schema_problems
 
 
@@ -232,11 +232,13 @@ def _checked_paths(
         except OSError as exc:
             problem = Problem((), files.why_unreadable(exc))
             record = CaseRecord(path.stem, path, None, [LocatedProblem(path, 1, 1, problem)])
+            progress.advance()
             yield (path.name, "", record_checks(record, settings, day), None)
             continue
         record = check_bytes(path, data, settings, day)
         checks = record_checks(record, settings, day)
         document = record.document if record.valid and documents else None
+        progress.advance()
         yield (path.name, cache.content_hash(data), checks, document)
 
 
@@ -257,12 +259,15 @@ def check_many(
     chunks = [names[i : i + chunk] for i in range(0, len(names), chunk)]
     # fork: the workers start at once with accomp already imported (Linux).
     context = multiprocessing.get_context("fork")
+    day = today.isoformat()
     with concurrent.futures.ProcessPoolExecutor(workers, mp_context=context) as pool:
-        n = len(chunks)
-        for results in pool.map(
-            _check_paths, chunks, [settings.data] * n, [today.isoformat()] * n, [documents] * n
-        ):
-            yield from results
+        parts = [pool.submit(_check_paths, part, settings.data, day, documents) for part in chunks]
+        try:
+            for part in parts:
+                yield from progress.wait_for(part)
+        finally:
+            for part in parts:
+                part.cancel()  # a reader that stopped early waits for no more
 
 
 def first_error(errors: list[LocatedProblem]) -> str:

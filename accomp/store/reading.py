@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from accomp.domain.ids import CASE_ID
 from accomp.domain.views import read_views
-from accomp.store import cache, files
+from accomp.store import cache, files, progress
 from accomp.store.checking import (
     CaseRecord,
     check_many,
@@ -102,8 +102,16 @@ class StoreReading:
         worker of map_views, which spreads the store's shards over the cores).
         """
         grouped = shard_names(self.store.root) if grouped is None else grouped
-        chosen = range(cache.SHARDS) if indexes is None else indexes
-        readings = [self._look_up(index, grouped[index]) for index in chosen]
+        if indexes is not None:  # a worker's part: the process that forked it counts
+            yield from self._shards(grouped, indexes, parallel=False)
+            return
+        with progress.counting(sum(len(names) for names in grouped)):
+            yield from self._shards(grouped, range(cache.SHARDS), parallel=True)
+
+    def _shards(
+        self, grouped: list[list[str]], indexes: Iterable[int], parallel: bool
+    ) -> Iterator[ShardReading]:
+        readings = [self._look_up(index, grouped[index]) for index in indexes]
         # The documents of the files parsed now are kept (and cached) only when asked for:
         # a cold summary of 50,000 cases would otherwise hold them all in memory.
         parsed = check_many(
@@ -111,7 +119,7 @@ class StoreReading:
             self.store.settings,
             self.store.today,
             documents=self.read == "document",
-            parallel=indexes is None,
+            parallel=parallel,
         )
         for reading in readings:
             if reading.found is not None:
@@ -131,6 +139,7 @@ class StoreReading:
         folder, cohort, today = self.folder, self.cohort, self.today
         signatures = [signature_of(f"{folder}/{name}") for name in names]
         if self.read != "document" and cohort.fresh(index, names, signatures, today):
+            progress.advance(len(names))
             return ShardReading(index, names, None)
         found: dict[str, tuple[str, cache.Checks, dict[str, Any] | None]] = {}
         misses: list[str] = []
@@ -165,6 +174,7 @@ class StoreReading:
             else:
                 found[name] = (digest, checks, document)
         cohort.forget_others(index, names)
+        progress.advance(len(found))  # the misses are counted as they are checked
         return ShardReading(index, names, found, misses)
 
     # -- stage 5 ---------------------------------------------------------------
@@ -275,8 +285,12 @@ def map_views(
         _JOB = (store, kind, task, args, grouped)
         context = multiprocessing.get_context("fork")
         try:
-            with concurrent.futures.ProcessPoolExecutor(workers, mp_context=context) as pool:
-                results = list(pool.map(_job_part, range(workers), [workers] * workers))
+            with (
+                progress.counting(sum(len(names) for names in grouped)),
+                concurrent.futures.ProcessPoolExecutor(workers, mp_context=context) as pool,
+            ):
+                parts = [pool.submit(_job_part, part, workers) for part in range(workers)]
+                results = [progress.wait_for(part) for part in parts]
         finally:
             _JOB = None
     invalid = sorted((r for _, part in results for r in part), key=lambda r: r.path.name)
