@@ -147,9 +147,7 @@ def test_a_warm_read_shows_nothing(
     assert progress._count is None
 
 
-def test_nothing_is_counted_without_a_shower(
-    cohort: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_nothing_is_counted_without_a_shower(cohort: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(progress, "_shower", None)
     with progress.counting(5):
         assert progress._count is None

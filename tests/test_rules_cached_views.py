@@ -18,7 +18,13 @@ from hypothesis import strategies as st
 
 from accomp.domain.checks import case_problems, stable_until
 from accomp.domain.followup import next_contact, next_contact_of_view
-from accomp.domain.hours import figures_of_view, judged_in_period, judged_weeks, weekly_figures
+from accomp.domain.hours import (
+    figures_of_view,
+    hours_view,
+    judged_in_period,
+    judged_weeks,
+    weekly_figures,
+)
 from accomp.domain.retention import last_activity
 from accomp.domain.rows import case_row, list_row
 from accomp.domain.settings import Settings
@@ -74,7 +80,7 @@ def test_the_summary_judges_the_weeks_the_hours_check_judges(
             and row.status in ("met", "short")
         ):
             expected.append((row.status == "met", row.realised_hours))
-    judged = judged_weeks(case, SETTINGS, on)
+    judged = judged_weeks(hours_view(case, SETTINGS), on)
     assert judged_in_period(judged, first, last, reference) == (
         len(expected),
         sum(1 for met, _ in expected if met),

@@ -519,8 +519,9 @@ def totals(rows: Iterable[WeekFigures]) -> dict[str, float]:
     }
 
 
-def judged_weeks(case: dict[str, Any], settings: Settings, on: dt.date) -> dict[str, Any]:
-    """What the cohort summary needs of the hours check, computed once on day `on`.
+def judged_weeks(view: dict[str, Any], on: dt.date) -> dict[str, Any]:
+    """What the cohort summary needs of the hours check, computed once on day `on` from
+    a case's hours view (hours_view).
 
     The judged weeks are the contract weeks whose Monday is on or before `on`
     and whose target is not 0, packed (domain/packed.py) and counted in a period
@@ -535,7 +536,7 @@ def judged_weeks(case: dict[str, Any], settings: Settings, on: dt.date) -> dict[
     (ordinal), whether such a week meets its target]`, or None when there are
     none to judge (the contract has ended, or they are exempt).
     """
-    hours = HoursOfCase(hours_view(case, settings))
+    hours = HoursOfCase(view)
     calendar = hours.calendar
     first_monday = calendar.start - dt.timedelta(days=calendar.start.weekday())
     weeks: list[int] = []

@@ -39,7 +39,7 @@ from accomp.domain.checks import past_max_duration
 from accomp.domain.corrections import counted
 from accomp.domain.dates import age_on
 from accomp.domain.followup import cadence_days
-from accomp.domain.hours import contract_window, judged_in_period, judged_weeks
+from accomp.domain.hours import contract_window, hours_view, judged_in_period, judged_weeks
 from accomp.domain.outcomes import (
     CATEGORIES,
     POSITIVE,
@@ -98,14 +98,17 @@ INFRA_V_MAX_LEVEL = 2
 VIEW_ENROLMENT = ("programme", "modality", "prescriber", "referent", "start", "planned_end")
 
 
-def cohort_view(case: dict[str, Any], settings: Settings, on: dt.date) -> dict[str, Any]:
+def cohort_view(
+    case: dict[str, Any], settings: Settings, on: dt.date, hours: dict[str, Any] | None = None
+) -> dict[str, Any]:
     """What the summary and the FSE+ indicators read of a case, computed on day `on`.
 
     A fraction of the document (no names, notes, plan or activity entries), so
     that the cohort cache stays small: the weekly hours come judged (see
     hours.judged_weeks), the contacts as sorted days with their channels, and
     the days a contact came later than the cadence allowed (`late_contacts`).
-    It holds for later days as long as checks.stable_until says.
+    It holds for later days as long as checks.stable_until says. `hours`: the case's
+    hours view, when the caller has it (read_views computes every view at once).
     """
     case = counted(case)  # voided entries count nowhere
     exit_ = case.get("exit")
@@ -132,7 +135,7 @@ def cohort_view(case: dict[str, Any], settings: Settings, on: dt.date) -> dict[s
             for a in case.get("appointments") or []
         ),
         **({"exit": exit_} if exit_ else {}),
-        "hours": judged_weeks(case, settings, on),
+        "hours": judged_weeks(hours if hours is not None else hours_view(case, settings), on),
         "phases": [list(step) for step in transitions(case)],
     }
 

@@ -33,9 +33,10 @@ VIEW_KINDS: tuple[ViewKind, ...] = ("cohort", "hours", "followup", "row")
 
 def read_views(case: dict[str, Any], settings: Settings, on: dt.date) -> dict[str, Any]:
     """Every view of a valid case document, computed on day `on`."""
+    hours = hours_view(case, settings)
     return {
-        "cohort": cohort_view(case, settings, on),
-        "hours": hours_view(case, settings),
+        "cohort": cohort_view(case, settings, on, hours),
+        "hours": hours,
         "followup": followup_view(case),
         "row": case_row(case, settings),
     }
