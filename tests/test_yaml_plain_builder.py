@@ -1,6 +1,6 @@
 """The read path's plain builder gives exactly the data (or the refusal) of PyYAML's constructor.
 
-`load_fast` builds a document out of libyaml's node graph in one tight walk
+`load_fast` builds a document out of libyaml's events in one tight loop
 (yamlfast.load_plain) and leaves anything unusual to PyYAML's constructor
 (yamlio.load_with_pyyaml). Issue 13 asks that a faster read path change no
 byte: here, on every file of the demo store, the old-format fixtures, the
@@ -246,6 +246,43 @@ def _leaves(value: Any) -> list[Any]:
 def test_the_builder_leaves_what_is_refused_or_unusual_to_pyyaml(text: str) -> None:
     with pytest.raises(NotPlain):
         load_plain(text, yamlio.MAX_DEPTH)
+    assert_same_as_reference(text)
+
+
+def test_pyyaml_makes_its_own_events_again_after_each_plain_read() -> None:
+    """While it reads, the builder has libyaml's binding make its own small events; after
+    it (read or left to PyYAML), PyYAML's event classes are back for everyone else."""
+    import yaml
+    from yaml import _yaml
+
+    names = ("ScalarEvent", "MappingStartEvent", "SequenceStartEvent", "MappingEndEvent")
+    for text in ("a: [1, {b: c}]\n", "a: 1\na: 2\n", "a: [\n", "a: !!binary aGVsbG8=\n"):
+        try:
+            load_plain(text, yamlio.MAX_DEPTH)
+        except NotPlain:
+            pass
+        assert all(getattr(_yaml, name) is getattr(yaml.events, name) for name in names)
+        events = list(yaml.parse("x: [1]\n", Loader=yaml.CSafeLoader))
+        assert [type(e).__name__ for e in events][2:5] == [
+            "MappingStartEvent",
+            "ScalarEvent",
+            "SequenceStartEvent",
+        ]
+
+
+def test_a_binding_that_makes_other_events_sends_every_file_to_pyyaml(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Should a PyYAML release make its events otherwise, the probe finds out once and the
+    read path takes PyYAML's constructor for every file: slower, the same data."""
+    from accomp.store import yamlfast
+
+    monkeypatch.setattr(yamlfast, "_EVENTS_WORK", None)
+    monkeypatch.setattr(yamlfast, "_PROBE_DATA", {"another": "shape"})
+    text = (DEMO_STORE / "2026-DEM01.yaml").read_text(encoding="utf-8")
+    with pytest.raises(NotPlain):
+        load_plain(text, yamlio.MAX_DEPTH)
+    assert yamlfast._EVENTS_WORK is False
     assert_same_as_reference(text)
 
 

@@ -234,92 +234,180 @@ def _plain_value(written: str) -> Any:
     return value
 
 
-_COLLECTION = object()  # what an anchor on a map or a list stands for
+# libyaml's events as this builder needs them. PyYAML's C binding (yaml._yaml) makes a
+# Python object per event (a scalar's, with its two marks and an __init__ in Python):
+# with half a dozen events per line, that is half of what reading a case file costs.
+# The binding looks its event classes up by name in its module as it makes each event,
+# so while load_plain reads, the names stand for the functions below: a plain scalar
+# comes out resolved (its value), a map's or a list's start and end as a marker, and
+# anything else (a tag, an anchor, a value accomp refuses) as _Unusual, which the
+# builder leaves to PyYAML's constructor. No accomp process parses in two threads.
+try:
+    from yaml import _yaml as _binding
+except ImportError:  # pragma: no cover - PyYAML built without libyaml: the constructor reads
+    _binding = None  # type: ignore[assignment]
+
+_MAP_START, _SEQ_START, _END = object(), object(), object()
+
+
+class _Unusual:
+    """A scalar with an anchor or a tag of its own, or a collection that is not plain."""
+
+    __slots__ = ("anchor", "plain", "tag", "value")
+
+    def __init__(self, anchor: Any, tag: Any, plain: bool, value: Any) -> None:
+        self.anchor, self.tag, self.plain, self.value = anchor, tag, plain, value
+
+
+# A map or a list that is not plain, or a scalar accomp refuses: for PyYAML to decide.
+_LEAVE = _Unusual(None, None, False, None)
+
+
+def _scalar_event(
+    anchor: Any, tag: Any, implicit: Any, value: str, start: Any, end: Any, style: Any = None
+) -> Any:
+    if anchor is not None or tag is not None:
+        return _Unusual(anchor, tag, implicit[0], value)
+    if not implicit[0]:
+        return value  # quoted: a string as written
+    resolved = _PLAIN_VALUES.get(value, _PLAIN_VALUES)
+    if resolved is not _PLAIN_VALUES:
+        return resolved
+    try:
+        return _plain_value(value)
+    except NotPlain:  # not raised here: the binding would not free its event
+        return _LEAVE
+
+
+def _mapping_start(
+    anchor: Any, tag: Any, implicit: Any, start: Any, end: Any, flow_style: Any = None
+) -> Any:
+    if anchor is None and (tag is None or tag == "!" or tag == MAP_TAG):
+        return _MAP_START
+    return _LEAVE
+
+
+def _sequence_start(
+    anchor: Any, tag: Any, implicit: Any, start: Any, end: Any, flow_style: Any = None
+) -> Any:
+    if anchor is None and (tag is None or tag == "!" or tag == SEQ_TAG):
+        return _SEQ_START
+    return _LEAVE
+
+
+def _collection_end(start: Any, end: Any) -> Any:
+    return _END
+
+
+_PLAIN_EVENTS = {
+    "ScalarEvent": _scalar_event,
+    "MappingStartEvent": _mapping_start,
+    "SequenceStartEvent": _sequence_start,
+    "MappingEndEvent": _collection_end,
+    "SequenceEndEvent": _collection_end,
+}
 _NO_KEY = object()
 
 
 def load_plain(text: str, max_depth: int) -> Any:
     """The plain data of a one-document YAML text, or NotPlain (see above)."""
-    ScalarEvent, AliasEvent = yaml.ScalarEvent, yaml.AliasEvent
-    MappingStartEvent, SequenceStartEvent = yaml.MappingStartEvent, yaml.SequenceStartEvent
-    MappingEndEvent, SequenceEndEvent = yaml.MappingEndEvent, yaml.SequenceEndEvent
-    loader = FastLoader(text)
-    next_event = loader.get_event
-    known_plain = _PLAIN_VALUES.get  # _plain_value's memo, looked up here: 12 million calls
-    missing = _PLAIN_VALUES  # at 10,000 cases, each a function call less
+    if _binding is None or not _plain_events_work():
+        raise NotPlain
+    real = {name: getattr(_binding, name) for name in _PLAIN_EVENTS}
+    for name, event in _PLAIN_EVENTS.items():
+        setattr(_binding, name, event)
     try:
-        next_event()  # the stream's start
-        if type(next_event()) is yaml.StreamEndEvent:
-            return None  # an empty stream
-        anchors: dict[str, Any] = {}
-        # Open collections: the container, and for a map the key waiting for its value.
-        stack: list[list[Any]] = []
-        root: Any = _NO_KEY
-        while True:
-            event = next_event()
-            kind = type(event)
-            if kind is ScalarEvent:
-                tag = event.tag
-                if tag is None or tag == "!":  # resolved as the composer resolves it
-                    if event.implicit[0]:
-                        value = known_plain(event.value, missing)
-                        if value is missing:
-                            value = _plain_value(event.value)
-                    else:
-                        value = event.value
-                else:
-                    value = _scalar_value(tag, event.value)
-                if event.anchor is not None:
-                    if event.anchor in anchors:
-                        raise NotPlain  # PyYAML refuses a duplicate anchor
-                    anchors[event.anchor] = value
-            elif kind is AliasEvent:
-                value = anchors.get(event.anchor, _COLLECTION)
-                if value is _COLLECTION:
-                    raise NotPlain  # an alias of a collection (refused) or of nothing
-            elif kind is MappingStartEvent or kind is SequenceStartEvent:
-                # The document is depth 1, and nothing may lie deeper than max_depth.
-                if len(stack) + 1 >= max_depth:
-                    raise NotPlain
-                if stack and stack[-1][1] is _NO_KEY and type(stack[-1][0]) is dict:
-                    raise NotPlain  # a collection as a key
-                tag = event.tag
-                if kind is MappingStartEvent:
-                    if not (tag is None or tag == "!" or tag == MAP_TAG):
-                        raise NotPlain
-                    container: Any = {}
-                else:
-                    if not (tag is None or tag == "!" or tag == SEQ_TAG):
-                        raise NotPlain
-                    container = []
-                if event.anchor is not None:
-                    if event.anchor in anchors:
-                        raise NotPlain
-                    anchors[event.anchor] = _COLLECTION
-                stack.append([container, _NO_KEY])
-                continue
-            elif kind is MappingEndEvent or kind is SequenceEndEvent:
-                value = stack.pop()[0]
-            else:  # the document's end
-                break
-            if not stack:
-                root = value
-                continue
-            frame = stack[-1]
-            container = frame[0]
-            if type(container) is list:
-                container.append(value)
-            elif frame[1] is _NO_KEY:
-                if value in container:
-                    raise NotPlain  # a duplicate key (1, 1.0 and true are one key)
-                frame[1] = value
-            else:
-                container[frame[1]] = value
-                frame[1] = _NO_KEY
-        if type(next_event()) is not yaml.StreamEndEvent:
-            raise NotPlain  # several documents: PyYAML refuses them
-        return None if root is _NO_KEY else root
+        return _build(_binding.CParser(text), max_depth)
     except (yaml.YAMLError, ValueError, TypeError, RecursionError):
         raise NotPlain from None
     finally:
-        loader.dispose()
+        for name, event in real.items():
+            setattr(_binding, name, event)
+
+
+def _build(parser: Any, max_depth: int) -> Any:
+    next_event = parser.get_event
+    MAP_START, SEQ_START, END = _MAP_START, _SEQ_START, _END
+    DocumentEndEvent, AliasEvent, Unusual = yaml.DocumentEndEvent, yaml.AliasEvent, _Unusual
+    next_event()  # the stream's start
+    if type(next_event()) is yaml.StreamEndEvent:
+        return None  # an empty stream
+    anchors: dict[str, Any] = {}
+    # Open collections: the container, and for a map the key waiting for its value.
+    stack: list[list[Any]] = []
+    root: Any = _NO_KEY
+    while True:
+        value = next_event()
+        if value is MAP_START or value is SEQ_START:
+            # The document is depth 1, and nothing may lie deeper than max_depth.
+            if len(stack) + 1 >= max_depth:
+                raise NotPlain
+            if stack and stack[-1][1] is _NO_KEY and type(stack[-1][0]) is dict:
+                raise NotPlain  # a collection as a key
+            stack.append([{} if value is MAP_START else [], _NO_KEY])
+            continue
+        if value is END:
+            value = stack.pop()[0]
+        else:
+            kind = type(value)
+            if kind is Unusual:
+                value = _unusual_scalar(value, anchors)
+            elif kind is AliasEvent:
+                value = anchors.get(value.anchor, _NO_KEY)
+                if value is _NO_KEY:
+                    raise NotPlain  # an alias of a collection (refused) or of nothing
+            elif kind is DocumentEndEvent:
+                break
+        if not stack:
+            root = value
+            continue
+        frame = stack[-1]
+        container = frame[0]
+        if type(container) is list:
+            container.append(value)
+        elif frame[1] is _NO_KEY:
+            if value in container:
+                raise NotPlain  # a duplicate key (1, 1.0 and true are one key)
+            frame[1] = value
+        else:
+            container[frame[1]] = value
+            frame[1] = _NO_KEY
+    if type(next_event()) is not yaml.StreamEndEvent:
+        raise NotPlain  # several documents: PyYAML refuses them
+    return None if root is _NO_KEY else root
+
+
+def _unusual_scalar(event: _Unusual, anchors: dict[str, Any]) -> Any:
+    """The value of a scalar with an anchor or a tag (NotPlain: PyYAML's constructor decides)."""
+    if event is _LEAVE:
+        raise NotPlain
+    tag = event.tag
+    if tag is None or tag == "!":  # resolved as the composer resolves it
+        value = _plain_value(event.value) if event.plain else event.value
+    else:
+        value = _scalar_value(tag, event.value)
+    if event.anchor is not None:
+        if event.anchor in anchors:
+            raise NotPlain  # PyYAML refuses a duplicate anchor
+        anchors[event.anchor] = value
+    return value
+
+
+_PROBE = "a: [1, '2', {b: ~}]\nc: &d x\ne: *d\n"
+_PROBE_DATA = {"a": [1, "2", {"b": None}], "c": "x", "e": "x"}
+_EVENTS_WORK: bool | None = None  # found out once per process
+
+
+def _plain_events_work() -> bool:
+    """Whether the binding makes its events as this builder expects (the names it looks up,
+    the arguments it passes), tried once per process on a small document; if not, every
+    document goes to PyYAML's constructor: slower, the same data."""
+    global _EVENTS_WORK
+    if _EVENTS_WORK is None:
+        _EVENTS_WORK = all(hasattr(_binding, name) for name in _PLAIN_EVENTS)
+        if _EVENTS_WORK:  # (so that the probe itself is built plainly)
+            try:
+                _EVENTS_WORK = load_plain(_PROBE, 8) == _PROBE_DATA
+            except Exception:  # any surprise means: do not build plainly
+                _EVENTS_WORK = False
+    return _EVENTS_WORK
