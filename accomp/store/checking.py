@@ -78,7 +78,7 @@ def locate_problems(path: Path, text: str, problems: list[Problem]) -> list[Loca
         return []
     # One pass over the text for all its problems, along the branches they are in.
     wanted = [p.path if p.key is None else [*p.path, p.key] for p in problems]
-    positions = yamlio.Positions(text, wanted)
+    positions = yamlio.Positions(text, wanted, loads=True)  # problems are of loaded data
     located = []
     for problem in problems:
         if problem.key is not None:

@@ -152,7 +152,9 @@ class Positions:
     scalar matches nothing), list steps are indexes; of duplicate keys, the first.
     """
 
-    def __init__(self, text: str, wanted: Iterable[JsonPath] | None = None) -> None:
+    def __init__(
+        self, text: str, wanted: Iterable[JsonPath] | None = None, loads: bool = False
+    ) -> None:
         import yaml
 
         self.kinds: dict[tuple[Any, ...], str] = {}
@@ -162,12 +164,19 @@ class Positions:
         # The places asked for and their ancestors, steps as text (a map's keys are text;
         # a list's indexes are compared as text here, as numbers by locate).
         self._followed: set[tuple[str, ...]] | None = None
+        # The places asked for not met yet. When the text is known to load (`loads`: one
+        # document, no error further on), once none is left the rest of the text cannot
+        # change an answer (the first of duplicate keys counts): the walk stops there.
+        self._missing: set[tuple[str, ...]] | None = None
         if wanted is not None:
+            wanted = list(wanted)
             self._followed = {
                 tuple(str(step) for step in path[:depth])
                 for path in wanted
                 for depth in range(len(path) + 1)
             }
+            if loads:
+                self._missing = {tuple(str(step) for step in path) for path in wanted}
         try:
             self._walk(text.lstrip("\ufeff"))
         except (yaml.YAMLError, ValueError):  # a text that does not parse has no positions
@@ -182,7 +191,7 @@ class Positions:
         scalar_event, alias_event = yaml.ScalarEvent, yaml.AliasEvent
         map_start, seq_start = yaml.MappingStartEvent, yaml.SequenceStartEvent
         map_end, seq_end = yaml.MappingEndEvent, yaml.SequenceEndEvent
-        followed = self._followed
+        followed, missing = self._followed, self._missing
         kinds, starts, keys = self.kinds, self.starts, self.keys
         loader = BaseLoader(text)
         anchors: dict[str, tuple[str, tuple[int, int], bool]] = {}
@@ -238,12 +247,11 @@ class Positions:
                         key, key_position = frame[2], frame[3]
                         frame[2] = None
                         path = None if key is not_a_key else (*frame[1], key)
-                if (
-                    path is not None
-                    and followed is not None
-                    and tuple(str(step) for step in path) not in followed
-                ):
-                    path = None
+                as_text = None
+                if path is not None and followed is not None:
+                    as_text = tuple(str(step) for step in path)
+                    if as_text not in followed:
+                        path = None
                 if path is not None and path not in kinds:
                     kinds[path] = node_kind
                     starts[path] = position
@@ -251,6 +259,10 @@ class Positions:
                         self.empty.add(path)
                     if key_position is not None:
                         keys[path] = key_position
+                    if missing is not None and as_text in missing:
+                        missing.discard(as_text)
+                        if not missing:
+                            return
                 if is_start:
                     stack.append([node_kind, path, 0 if node_kind == "seq" else None, None])
         finally:
