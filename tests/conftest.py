@@ -1,4 +1,5 @@
-"""Shared fixtures: a fresh git store per test, and a CLI runner that keeps stderr apart."""
+"""Shared fixtures: a fresh git store per test, a CLI runner that keeps stderr apart, and a
+store of generated cases to read cold."""
 
 from __future__ import annotations
 
@@ -19,6 +20,9 @@ load_commands()  # the tests drive every command in-process
 REPO = Path(__file__).resolve().parent.parent
 DEMO_STORE = REPO / "casefiles"
 TODAY = "2026-11-20"
+# Where a store keeps its cohort cache (store/cache.py): without it, the next read is cold.
+CACHE = Path(".accomp") / "cache"
+GENERATED_CASES = 12
 
 
 @dataclass
@@ -160,3 +164,22 @@ def demo_copy(tmp_path: Path) -> Path:
 def without_ids(entries: list[dict]) -> list[dict]:
     """Entries with their `id` left out (ids are derived from content: tests compare the rest)."""
     return [{k: v for k, v in entry.items() if k != "id"} for entry in entries]
+
+
+@pytest.fixture(scope="session")
+def generated(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A store of 12 generated cases (a year of follow-up each), made once for the run."""
+    from bench.generate import generate
+
+    root = tmp_path_factory.mktemp("generated") / "store"
+    generate(root, GENERATED_CASES, seed=7)
+    return root
+
+
+@pytest.fixture
+def cohort(generated: Path, tmp_path: Path) -> Path:
+    """A fresh copy of the generated store, without any cache."""
+    target = tmp_path / "store"
+    shutil.copytree(generated, target)
+    shutil.rmtree(target / CACHE, ignore_errors=True)
+    return target

@@ -17,27 +17,7 @@ import pytest
 from hypothesis import strategies as st
 
 from accomp.store import cache, checking, reading
-from bench.generate import generate
-from tests.conftest import Run, invoke_cli
-
-CACHE = Path(".accomp") / "cache"
-
-
-@pytest.fixture(scope="module")
-def generated(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A store of 12 generated cases (a year of follow-up each), made once for this module."""
-    root = tmp_path_factory.mktemp("generated") / "store"
-    generate(root, 12, seed=7)
-    return root
-
-
-@pytest.fixture
-def cohort(generated: Path, tmp_path: Path) -> Path:
-    """A fresh copy of the generated store, without any cache."""
-    target = tmp_path / "store"
-    shutil.copytree(generated, target)
-    shutil.rmtree(target / CACHE, ignore_errors=True)
-    return target
+from tests.conftest import CACHE, Run, invoke_cli
 
 
 def answer(store: Path, *args: str) -> str:

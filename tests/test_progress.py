@@ -19,28 +19,11 @@ import pytest
 
 from accomp.store import checking, progress, reading
 from accomp.store.store import Store
-from bench.generate import generate
+from tests.conftest import CACHE, GENERATED_CASES
 from tests.conftest import TODAY as TODAY_TEXT
 
-CACHE = Path(".accomp") / "cache"
 TODAY = dt.date.fromisoformat(TODAY_TEXT)
-CASES = 24
-
-
-@pytest.fixture(scope="module")
-def generated(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("generated") / "store"
-    generate(root, CASES, seed=11)
-    return root
-
-
-@pytest.fixture
-def cohort(generated: Path, tmp_path: Path) -> Path:
-    """A copy of the generated store without its cache: the next read is cold."""
-    target = tmp_path / "store"
-    shutil.copytree(generated, target)
-    shutil.rmtree(target / CACHE, ignore_errors=True)
-    return target
+CASES = GENERATED_CASES
 
 
 class Shown:
@@ -92,7 +75,7 @@ def assert_counted_once(recorder: Shown, files: int) -> None:
     assert recorder.updates, "nothing was drawn"
     assert recorder.updates == sorted(recorder.updates)  # the count only goes up
     assert recorder.updates[-1] == files  # every file, none twice
-    assert progress._count is None  # the read's counter is let go
+    assert progress._read is None  # the read's counter is let go
 
 
 @pytest.mark.parametrize("parallel_from", [10**9, 0], ids=["one process", "check workers"])
@@ -144,13 +127,13 @@ def test_a_warm_read_shows_nothing(
     monkeypatch.setenv("ACCOMP_PROGRESS_AFTER", "60")
     list(reading.iter_views(store, "cohort"))
     assert shown.totals == [] and shown.updates == []
-    assert progress._count is None
+    assert progress._read is None
 
 
-def test_nothing_is_counted_without_a_shower(cohort: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_nothing_is_counted_without_a_shower(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(progress, "_shower", None)
     with progress.counting(5):
-        assert progress._count is None
+        assert progress._read is None
         progress.advance(3)  # no counter: nothing to do, nothing shared made
 
 

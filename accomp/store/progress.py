@@ -21,6 +21,7 @@ import os
 import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:
@@ -32,22 +33,7 @@ Shower = Callable[[int], AbstractContextManager[Callable[[int], None]]]
 DEFAULT_AFTER_SECONDS = 1.0
 REDRAW_SECONDS = 0.2
 
-_shower: Shower | None = None
-_count: Any = None  # a multiprocessing Value('q') while a read is counted
-_owner = 0  # the pid of the process that counts (and draws)
-_started = 0.0
-_last_drawn = 0.0
-_total = 0
-_shown: contextlib.ExitStack | None = None
-_update: Callable[[int], None] | None = None
-
 T = TypeVar("T")
-
-
-def show_with(shower: Shower | None) -> None:
-    """Show the progress of long reads with `shower` (None: show nothing)."""
-    global _shower
-    _shower = shower
 
 
 def after_seconds() -> float:
@@ -58,64 +44,88 @@ def after_seconds() -> float:
         return DEFAULT_AFTER_SECONDS
 
 
+@dataclass
+class _Read:
+    """A read being counted: its shared counter, and what the owner process has drawn."""
+
+    count: Any  # a multiprocessing Value('q'), inherited by the workers forked during the read
+    total: int
+    shower: Shower
+    owner: int = field(default_factory=os.getpid)  # the process that counts and draws
+    started: float = field(default_factory=time.monotonic)
+    after: float = field(default_factory=after_seconds)
+    last_drawn: float = 0.0
+    shown: contextlib.ExitStack | None = None
+    update: Callable[[int], None] | None = None
+
+
+_shower: Shower | None = None
+_read: _Read | None = None
+
+
+def show_with(shower: Shower | None) -> None:
+    """Show the progress of long reads with `shower` (None: show nothing)."""
+    global _shower
+    _shower = shower
+
+
 @contextlib.contextmanager
 def counting(total: int) -> Iterator[None]:
     """Count a read of `total` case files (in this process and the workers it forks).
 
     Nothing is counted when no shower is registered, or inside a read already
     counted (a worker's own read, or a nested one: the outer read counts it)."""
-    global _count, _owner, _started, _last_drawn, _total, _shown, _update
-    if _shower is None or _count is not None or total <= 0:
+    global _read
+    if _shower is None or _read is not None or total <= 0:
         yield
         return
     import multiprocessing  # here: start-up does not pay for it
 
-    _count = multiprocessing.get_context("fork").Value("q", 0)
-    _owner, _started, _last_drawn, _total = os.getpid(), time.monotonic(), 0.0, total
+    read = _read = _Read(multiprocessing.get_context("fork").Value("q", 0), total, _shower)
     try:
         yield
     finally:
-        if _shown is not None and os.getpid() == _owner:
-            if _update is not None:
-                _update(_count.value)
-            _shown.close()
-        _count, _shown, _update, _owner = None, None, None, 0
+        _read = None
+        if read.shown is not None and os.getpid() == read.owner:
+            if read.update is not None:
+                read.update(read.count.value)
+            read.shown.close()
 
 
 def advance(done: int = 1) -> None:
     """`done` more case files dealt with (in any process of the read)."""
-    count = _count
-    if count is None or done <= 0:
+    read = _read
+    if read is None or done <= 0:
         return
-    with count.get_lock():
-        count.value += done
-    if os.getpid() == _owner:
-        _draw()
+    with read.count.get_lock():
+        read.count.value += done
+    if os.getpid() == read.owner:
+        _draw(read)
 
 
 def wait_for(future: concurrent.futures.Future[T]) -> T:
     """A worker's result, the progress drawn while it is awaited."""
-    if _count is None or os.getpid() != _owner:
+    read = _read
+    if read is None or os.getpid() != read.owner:
         return future.result()
     import concurrent.futures  # already loaded by whoever made the future
+
     while True:
         try:
             return future.result(timeout=REDRAW_SECONDS)
         except concurrent.futures.TimeoutError:
-            _draw()
+            _draw(read)
 
 
-def _draw() -> None:
-    global _last_drawn, _shown, _update
+def _draw(read: _Read) -> None:
     now = time.monotonic()
-    if now - _last_drawn < REDRAW_SECONDS or now - _started < after_seconds():
+    if now - read.last_drawn < REDRAW_SECONDS or now - read.started < read.after:
         return
-    _last_drawn = now
-    done = _count.value
-    if _shown is None:
-        if done >= _total or _shower is None:
+    read.last_drawn = now
+    done = read.count.value
+    if read.update is None:
+        if done >= read.total:
             return  # finished before it was worth showing
-        _shown = contextlib.ExitStack()
-        _update = _shown.enter_context(_shower(_total))
-    assert _update is not None
-    _update(min(done, _total))
+        read.shown = contextlib.ExitStack()
+        read.update = read.shown.enter_context(read.shower(read.total))
+    read.update(min(done, read.total))

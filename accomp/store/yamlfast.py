@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 import yaml
@@ -270,7 +271,7 @@ def _scalar_event(
         return _Unusual(anchor, tag, implicit[0], value)
     if not implicit[0]:
         return value  # quoted: a string as written
-    resolved = _PLAIN_VALUES.get(value, _PLAIN_VALUES)
+    resolved = _PLAIN_VALUES.get(value, _PLAIN_VALUES)  # _plain_value's memo, a call less
     if resolved is not _PLAIN_VALUES:
         return resolved
     try:
@@ -279,20 +280,15 @@ def _scalar_event(
         return _LEAVE
 
 
-def _mapping_start(
-    anchor: Any, tag: Any, implicit: Any, start: Any, end: Any, flow_style: Any = None
-) -> Any:
-    if anchor is None and (tag is None or tag == "!" or tag == MAP_TAG):
-        return _MAP_START
-    return _LEAVE
+def _collection_start(marker: object, own_tag: str) -> Callable[..., Any]:
+    """What the binding makes for a map's (or a list's) start: the marker when it is plain."""
 
+    def start(anchor: Any, tag: Any, implicit: Any, begin: Any, end: Any, flow: Any = None) -> Any:
+        if anchor is None and (tag is None or tag == "!" or tag == own_tag):
+            return marker
+        return _LEAVE
 
-def _sequence_start(
-    anchor: Any, tag: Any, implicit: Any, start: Any, end: Any, flow_style: Any = None
-) -> Any:
-    if anchor is None and (tag is None or tag == "!" or tag == SEQ_TAG):
-        return _SEQ_START
-    return _LEAVE
+    return start
 
 
 def _collection_end(start: Any, end: Any) -> Any:
@@ -301,8 +297,8 @@ def _collection_end(start: Any, end: Any) -> Any:
 
 _PLAIN_EVENTS = {
     "ScalarEvent": _scalar_event,
-    "MappingStartEvent": _mapping_start,
-    "SequenceStartEvent": _sequence_start,
+    "MappingStartEvent": _collection_start(_MAP_START, MAP_TAG),
+    "SequenceStartEvent": _collection_start(_SEQ_START, SEQ_TAG),
     "MappingEndEvent": _collection_end,
     "SequenceEndEvent": _collection_end,
 }
