@@ -246,6 +246,44 @@ def test_a_target_change_mid_week_is_split_by_day(day: dt.date, before: int, aft
     assert week_target(case, monday) == pytest.approx(expected)
 
 
+@given(
+    st.lists(st.tuples(DAYS, st.integers(min_value=0, max_value=200)), max_size=4),
+    st.lists(st.tuples(DAYS, st.integers(min_value=0, max_value=35)), max_size=3),
+    TARGETS,
+    DAYS,
+)
+def test_every_week_target_is_the_sum_of_its_working_days_targets(
+    absences: list[tuple[dt.date, int]],
+    changes: list[tuple[dt.date, int]],
+    target: int,
+    around: dt.date,
+) -> None:
+    # Several absences (some months long) and target changes at once: each week's target
+    # is, day by day, the target in force on each working day of the contract that is
+    # not an absence, a fifth of it a day (week_target finds the usual weeks apart).
+    case = make_case(start="2024-01-01", planned_end="2029-01-01", weekly_target_hours=target)
+    case["absences"] = [
+        {"from": a.isoformat(), "to": (a + dt.timedelta(days=n)).isoformat(), "reason": "sick"}
+        for a, n in absences
+    ]
+    case["target_changes"] = [
+        {"from": d.isoformat(), "hours": h, "reason": "x", "requested_on": "2024-01-01"}
+        for d, h in changes
+    ]
+    spans = [(a, a + dt.timedelta(days=n)) for a, n in absences]
+    first_monday = around - dt.timedelta(days=around.weekday() + 7 * 8)
+    for week in range(16):
+        monday = first_monday + dt.timedelta(days=7 * week)
+        expected = 0.0
+        for day in (monday + dt.timedelta(days=n) for n in range(5)):
+            if dt.date(2024, 1, 1) <= day <= dt.date(2029, 1, 1) and not any(
+                a <= day <= b for a, b in spans
+            ):
+                in_force = [h for d, h in sorted(changes) if d <= day]
+                expected += (in_force[-1] if in_force else target) / 5
+        assert week_target(case, monday) == pytest.approx(expected)
+
+
 @given(DAYS, TARGETS)
 def test_an_exit_mid_week_keeps_the_days_up_to_the_exit(exit_day: dt.date, target: int) -> None:
     monday = exit_day - dt.timedelta(days=exit_day.weekday())

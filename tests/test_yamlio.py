@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -334,6 +336,45 @@ def test_the_shipped_gate_and_a_fresh_compilation_agree(mutation: str) -> None:
     for gate in (shipped, fresh):
         with pytest.raises(JsonSchemaException):
             gate(document)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.one_of(
+            st.dates().map(dt.date.isoformat),
+            st.from_regex(r"\A[0-9]{4}-[0-9]{2}-[0-9]{2}\Z"),  # 2026-02-30, 2026-13-01
+            st.sampled_from(["", "2026-1-01", "20260101", "2026-01-01 ", "yesterday"]),
+        ),
+        min_size=1,
+        max_size=6,
+    ),
+    st.lists(st.sampled_from(["phone", "visit", "Phone", "", "ph one"]), min_size=1, max_size=3),
+)
+def test_the_shipped_gate_remembers_what_passed_and_nothing_else(
+    dates: list[str], channels: list[str]
+) -> None:
+    # The shipped gate remembers the strings its string definitions passed (a date, a key);
+    # the same strings, in any order and again, get the verdict of a fresh compilation.
+    from fastjsonschema import JsonSchemaException
+
+    from accomp.store.schema import _compile, _gate
+
+    def verdict(gate: Any, document: dict[str, Any]) -> bool:
+        try:
+            gate(document)
+        except JsonSchemaException:
+            return False
+        return True
+
+    shipped, fresh = _gate("casefile"), _compile("casefile")
+    base = yamlio.load_fast((DEMO_STORE / "2026-DEM01.yaml").read_text())
+    for day in [*dates, *reversed(dates)]:
+        for channel in channels:
+            document = copy.deepcopy(base)
+            document["contacts"][0]["date"] = day
+            document["enrolment"]["referent"] = channel
+            assert verdict(shipped, document) == verdict(fresh, document), (day, channel)
 
 
 @pytest.mark.parametrize("name", ["casefile", "store", "import-mapping", "session"])

@@ -36,6 +36,8 @@ from accomp.domain.settings import Settings
 
 WORKING_DAYS = 5
 ONE_DAY = dt.timedelta(days=1)
+_TO_FRIDAY = dt.timedelta(days=WORKING_DAYS - 1)
+_WEEK = dt.timedelta(days=7)
 INACTIVE_ACTION_STATUSES = frozenset({"cancelled", "abandoned"})
 # The reasons for which the weekly target may be 0 (2023 law), at the person's request.
 ZERO_TARGET_REASONS = ("health", "disability", "invalidity", "isolated-parent")
@@ -114,6 +116,7 @@ class TargetCalendar:
         self.start, self.end, self.base = start, end, base
         self.changes = sorted(changes)
         self.absences = absences
+        self._split_weeks = _split_weeks(self.changes, absences)
 
     @classmethod
     def of(cls, case: dict[str, Any]) -> TargetCalendar:
@@ -151,14 +154,9 @@ class TargetCalendar:
         return target
 
     def week_target(self, monday: dt.date) -> float:
-        friday = monday + dt.timedelta(days=WORKING_DAYS - 1)
-        whole_week = self.start <= monday and (self.end is None or friday <= self.end)
-        if (
-            whole_week
-            and not any(first <= friday and monday <= last for first, last in self.absences)
-            and not any(monday < first <= friday for first, _ in self.changes)
-        ):
-            return self.target_on(monday)  # the usual week: one target, no absence
+        whole_week = self.start <= monday and (self.end is None or monday + _TO_FRIDAY <= self.end)
+        if whole_week and monday not in self._split_weeks:  # the usual week: one target
+            return self.target_on(monday) if self.changes else self.base
         total = 0.0
         for day in _working_days(monday):
             if not _inside(day, self.start, self.end):
@@ -167,6 +165,33 @@ class TargetCalendar:
                 continue
             total += self.target_on(day) / WORKING_DAYS
         return total
+
+
+def _split_weeks(
+    changes: list[tuple[dt.date, float]], absences: list[tuple[dt.date, dt.date]]
+) -> frozenset[dt.date]:
+    """The Mondays of the weeks whose target is not one week's: an absence on one of its
+    working days (first <= Friday and Monday <= last), or a change of target after its
+    Monday (Monday < first <= Friday). Found once per case: week_target asks for every
+    week of the contract."""
+    split: set[dt.date] = set()
+    for first, last in absences:
+        # Every Monday that can meet the condition lies within a week either side.
+        monday, beyond = _monday(min(first, last)) - _WEEK, _monday(max(first, last)) + _WEEK
+        while monday <= beyond:
+            if first <= monday + _TO_FRIDAY and monday <= last:
+                split.add(monday)
+            monday += _WEEK
+    for first, _ in changes:
+        monday = _monday(first)
+        if monday < first <= monday + _TO_FRIDAY:
+            split.add(monday)
+    return frozenset(split)
+
+
+def _monday(day: dt.date) -> dt.date:
+    """The Monday of the week of `day`."""
+    return day - dt.timedelta(days=day.weekday())
 
 
 def week_target(case: dict[str, Any], monday: dt.date) -> float:
@@ -306,6 +331,19 @@ def _planned_in_window(
     return total
 
 
+# The Monday of the week of a day as written (a store's entries fall on a few thousand days,
+# each written many times over: a cold read of every case asks for each entry's).
+_MONDAY_OF: dict[str, dt.date] = {}
+
+
+def _monday_of_written(day: str) -> dt.date:
+    monday = _monday(dt.date.fromisoformat(day))
+    if len(_MONDAY_OF) >= 100_000:
+        _MONDAY_OF.clear()
+    _MONDAY_OF[day] = monday
+    return monday
+
+
 def realised_by_week(
     case: dict[str, Any], kinds: frozenset[str], contacts_count: bool
 ) -> dict[dt.date, float]:
@@ -315,8 +353,9 @@ def realised_by_week(
     hours: dict[dt.date, float] = {}
 
     def add(day: str, amount: float) -> None:
-        date = dt.date.fromisoformat(day)
-        monday = date - dt.timedelta(days=date.weekday())
+        monday = _MONDAY_OF.get(day)
+        if monday is None:
+            monday = _monday_of_written(day)
         hours[monday] = hours.get(monday, 0.0) + amount
 
     for activity in case["activities"]:
@@ -347,11 +386,11 @@ def _mondays(start: dt.date, end: dt.date | None, first: dt.date, last: dt.date)
     high = last if end is None else min(end, last)
     if high < low:
         return []
-    monday = low - dt.timedelta(days=low.weekday())
+    monday = _monday(low)
     mondays = []
     while monday <= high:
         mondays.append(monday)
-        monday += dt.timedelta(days=7)
+        monday += _WEEK
     return mondays
 
 
@@ -538,7 +577,7 @@ def judged_weeks(view: dict[str, Any], on: dt.date) -> dict[str, Any]:
     """
     hours = HoursOfCase(view)
     calendar = hours.calendar
-    first_monday = calendar.start - dt.timedelta(days=calendar.start.weekday())
+    first_monday = _monday(calendar.start)
     weeks: list[int] = []
     hundredths: list[int] = []
     met_bits = 0

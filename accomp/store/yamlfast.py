@@ -303,6 +303,9 @@ _PLAIN_EVENTS = {
     "SequenceEndEvent": _collection_end,
 }
 _NO_KEY = object()
+# The types of the events that are not a plain scalar's value: the markers (bare objects:
+# no scalar's value is one), the scalars left _Unusual, and aliases (PyYAML's AliasEvent).
+_SPECIAL = frozenset({object, _Unusual, yaml.AliasEvent})
 
 
 def load_plain(text: str, max_depth: int) -> Any:
@@ -322,55 +325,73 @@ def load_plain(text: str, max_depth: int) -> Any:
 
 
 def _build(parser: Any, max_depth: int) -> Any:
+    # One loop per map and one per list, each calling the next level's: a scalar (most
+    # events) costs a call to get_event and one type test. Markers, _Unusual scalars and
+    # aliases are the only events whose type is in _SPECIAL, and go through `special`.
     next_event = parser.get_event
-    MAP_START, SEQ_START, END = _MAP_START, _SEQ_START, _END
-    DocumentEndEvent, AliasEvent, Unusual = yaml.DocumentEndEvent, yaml.AliasEvent, _Unusual
-    next_event()  # the stream's start
-    if type(next_event()) is yaml.StreamEndEvent:
-        return None  # an empty stream
+    MAP_START, SEQ_START, END, SPECIAL = _MAP_START, _SEQ_START, _END, _SPECIAL
     anchors: dict[str, Any] = {}
-    # Open collections: the container, and for a map the key waiting for its value.
-    stack: list[list[Any]] = []
-    root: Any = _NO_KEY
-    while True:
-        value = next_event()
-        if value is MAP_START or value is SEQ_START:
-            # The document is depth 1, and nothing may lie deeper than max_depth.
-            if len(stack) + 1 >= max_depth:
-                raise NotPlain
-            if stack and stack[-1][1] is _NO_KEY and type(stack[-1][0]) is dict:
-                raise NotPlain  # a collection as a key
-            stack.append([{} if value is MAP_START else [], _NO_KEY])
-            continue
-        if value is END:
-            value = stack.pop()[0]
-        else:
-            kind = type(value)
-            if kind is Unusual:
-                value = _unusual_scalar(value, anchors)
-            elif kind is AliasEvent:
-                value = anchors.get(value.anchor, _NO_KEY)
-                if value is _NO_KEY:
-                    raise NotPlain  # an alias of a collection (refused) or of nothing
-            elif kind is DocumentEndEvent:
-                break
-        if not stack:
-            root = value
-            continue
-        frame = stack[-1]
-        container = frame[0]
-        if type(container) is list:
-            container.append(value)
-        elif frame[1] is _NO_KEY:
-            if value in container:
+
+    def special(event: Any, depth: int) -> Any:
+        """The value an event in _SPECIAL starts at `depth` (that of its container)."""
+        if event is MAP_START:
+            return build_map(depth + 1)
+        if event is SEQ_START:
+            return build_list(depth + 1)
+        if type(event) is _Unusual:
+            return _unusual_scalar(event, anchors)
+        if type(event) is yaml.AliasEvent:
+            value = anchors.get(event.anchor, _NO_KEY)
+            if value is _NO_KEY:
+                raise NotPlain  # an alias of a collection (refused) or of nothing
+            return value
+        raise NotPlain  # an end where a value should be
+
+    def build_map(depth: int) -> dict[Any, Any]:
+        if depth >= max_depth:  # the document is depth 1; nothing may lie deeper
+            raise NotPlain
+        mapping: dict[Any, Any] = {}
+        while True:
+            key = next_event()
+            if type(key) in SPECIAL:
+                if key is END:
+                    return mapping
+                if key is MAP_START or key is SEQ_START:
+                    raise NotPlain  # a collection as a key
+                key = special(key, depth)
+            value = next_event()
+            if type(value) in SPECIAL:
+                value = special(value, depth)
+            if key in mapping:
                 raise NotPlain  # a duplicate key (1, 1.0 and true are one key)
-            frame[1] = value
-        else:
-            container[frame[1]] = value
-            frame[1] = _NO_KEY
+            mapping[key] = value
+
+    def build_list(depth: int) -> list[Any]:
+        if depth >= max_depth:
+            raise NotPlain
+        items: list[Any] = []
+        while True:
+            value = next_event()
+            if type(value) in SPECIAL:
+                if value is END:
+                    return items
+                value = special(value, depth)
+            items.append(value)
+
+    next_event()  # the stream's start
+    if type(next_event()) is yaml.StreamEndEvent:  # (else the document's start)
+        return None  # an empty stream
+    root = next_event()
+    if type(root) is yaml.DocumentEndEvent:
+        root = None  # an empty document
+    else:
+        if type(root) in SPECIAL:
+            root = special(root, 0)
+        if type(next_event()) is not yaml.DocumentEndEvent:
+            raise NotPlain
     if type(next_event()) is not yaml.StreamEndEvent:
         raise NotPlain  # several documents: PyYAML refuses them
-    return None if root is _NO_KEY else root
+    return root
 
 
 def _unusual_scalar(event: _Unusual, anchors: dict[str, Any]) -> Any:
