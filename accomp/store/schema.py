@@ -120,43 +120,20 @@ def gate_source(name: str) -> str:
     )
 
 
-# What the gate keeps of the strings a definition passed (a store's dates, ids and keys
-# repeat): at most this many per definition.
-REMEMBERED_MAX = 100_000
-
-_REMEMBER = """
-def _remember_passed(check):
-    # A string that passed this definition passes it again: its dates, ids and keys are
-    # each checked once per process, not once per entry of every case file.
-    passed = set()
-
-    def remembered(data, custom_formats={}, name_prefix=None):
-        if data.__class__ is str and data in passed:
-            return data
-        check(data, custom_formats, name_prefix)
-        if data.__class__ is str:
-            if len(passed) >= %d:
-                passed.clear()
-            passed.add(data)
-        return data
-
-    return remembered
-
-"""
-
-
 def _remembering(name: str, code: str) -> str:
     """Source that wraps the gate's functions for its string definitions ($defs whose
     every valid value is a string: a pattern, a format, an enum of strings) so that they
-    remember what passed. Whether a string passes depends on nothing but the string."""
+    remember what passed (gates.remember_passed)."""
     definitions = load_schema(name).get("$defs", {})
     wrapped = []
     for function, definition in re.findall(r"^def (\w+___defs_(\w+))\(", code, re.MULTILINE):
         schema = definitions.get(definition, {})
         enum = schema.get("enum")
         if schema.get("type") == "string" or (enum and all(type(v) is str for v in enum)):
-            wrapped.append(f"{function} = _remember_passed({function})\n")
-    return (_REMEMBER % REMEMBERED_MAX + "".join(wrapped)) if wrapped else ""
+            wrapped.append(f"{function} = remember_passed({function})\n")
+    if not wrapped:
+        return ""
+    return "\nfrom accomp.store.gates import remember_passed\n\n" + "".join(wrapped)
 
 
 def write_gates(folder: Path) -> list[Path]:

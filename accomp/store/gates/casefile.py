@@ -1884,28 +1884,13 @@ def validate_https___accomp_invalid_schemas_casefile_schema_json___defs_case_id(
 
 validate = validate_https___accomp_invalid_schemas_casefile_schema_json
 
-def _remember_passed(check):
-    # A string that passed this definition passes it again: its dates, ids and keys are
-    # each checked once per process, not once per entry of every case file.
-    passed = set()
+from accomp.store.gates import remember_passed
 
-    def remembered(data, custom_formats={}, name_prefix=None):
-        if data.__class__ is str and data in passed:
-            return data
-        check(data, custom_formats, name_prefix)
-        if data.__class__ is str:
-            if len(passed) >= 100000:
-                passed.clear()
-            passed.add(data)
-        return data
-
-    return remembered
-
-validate_https___accomp_invalid_schemas_casefile_schema_json___defs_session_id = _remember_passed(validate_https___accomp_invalid_schemas_casefile_schema_json___defs_session_id)
-validate_https___accomp_invalid_schemas_casefile_schema_json___defs_action_status = _remember_passed(validate_https___accomp_invalid_schemas_casefile_schema_json___defs_action_status)
-validate_https___accomp_invalid_schemas_casefile_schema_json___defs_time = _remember_passed(validate_https___accomp_invalid_schemas_casefile_schema_json___defs_time)
-validate_https___accomp_invalid_schemas_casefile_schema_json___defs_entry_id = _remember_passed(validate_https___accomp_invalid_schemas_casefile_schema_json___defs_entry_id)
-validate_https___accomp_invalid_schemas_casefile_schema_json___defs_key = _remember_passed(validate_https___accomp_invalid_schemas_casefile_schema_json___defs_key)
-validate_https___accomp_invalid_schemas_casefile_schema_json___defs_barrier_theme = _remember_passed(validate_https___accomp_invalid_schemas_casefile_schema_json___defs_barrier_theme)
-validate_https___accomp_invalid_schemas_casefile_schema_json___defs_date = _remember_passed(validate_https___accomp_invalid_schemas_casefile_schema_json___defs_date)
-validate_https___accomp_invalid_schemas_casefile_schema_json___defs_case_id = _remember_passed(validate_https___accomp_invalid_schemas_casefile_schema_json___defs_case_id)
+validate_https___accomp_invalid_schemas_casefile_schema_json___defs_session_id = remember_passed(validate_https___accomp_invalid_schemas_casefile_schema_json___defs_session_id)
+validate_https___accomp_invalid_schemas_casefile_schema_json___defs_action_status = remember_passed(validate_https___accomp_invalid_schemas_casefile_schema_json___defs_action_status)
+validate_https___accomp_invalid_schemas_casefile_schema_json___defs_time = remember_passed(validate_https___accomp_invalid_schemas_casefile_schema_json___defs_time)
+validate_https___accomp_invalid_schemas_casefile_schema_json___defs_entry_id = remember_passed(validate_https___accomp_invalid_schemas_casefile_schema_json___defs_entry_id)
+validate_https___accomp_invalid_schemas_casefile_schema_json___defs_key = remember_passed(validate_https___accomp_invalid_schemas_casefile_schema_json___defs_key)
+validate_https___accomp_invalid_schemas_casefile_schema_json___defs_barrier_theme = remember_passed(validate_https___accomp_invalid_schemas_casefile_schema_json___defs_barrier_theme)
+validate_https___accomp_invalid_schemas_casefile_schema_json___defs_date = remember_passed(validate_https___accomp_invalid_schemas_casefile_schema_json___defs_date)
+validate_https___accomp_invalid_schemas_casefile_schema_json___defs_case_id = remember_passed(validate_https___accomp_invalid_schemas_casefile_schema_json___defs_case_id)

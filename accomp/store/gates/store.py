@@ -612,21 +612,6 @@ def validate_https___accomp_invalid_schemas_store_schema_json___defs_key(data, c
 
 validate = validate_https___accomp_invalid_schemas_store_schema_json
 
-def _remember_passed(check):
-    # A string that passed this definition passes it again: its dates, ids and keys are
-    # each checked once per process, not once per entry of every case file.
-    passed = set()
+from accomp.store.gates import remember_passed
 
-    def remembered(data, custom_formats={}, name_prefix=None):
-        if data.__class__ is str and data in passed:
-            return data
-        check(data, custom_formats, name_prefix)
-        if data.__class__ is str:
-            if len(passed) >= 100000:
-                passed.clear()
-            passed.add(data)
-        return data
-
-    return remembered
-
-validate_https___accomp_invalid_schemas_store_schema_json___defs_key = _remember_passed(validate_https___accomp_invalid_schemas_store_schema_json___defs_key)
+validate_https___accomp_invalid_schemas_store_schema_json___defs_key = remember_passed(validate_https___accomp_invalid_schemas_store_schema_json___defs_key)
