@@ -8,7 +8,7 @@ DEMO_STORE := casefiles
 # The demo runs on a fixed day so that its output is the same every time.
 DEMO := ACCOMP_TODAY=2026-11-20 $(BIN)/accomp --store $(DEMO_STORE)
 
-.PHONY: demo test lint install clean bench gates system-tools
+.PHONY: demo test lint install clean bench gates command-help system-tools
 
 # `make bench` (N=10000 by default); `make bench N=2000`; `make bench RECORD=1` writes bench/results.md.
 # A department's store: `make bench N=50000 WARM_ONLY=1 RECORD=1` (the warm commands and edits,
@@ -91,6 +91,10 @@ bench: $(STAMP)
 # Regenerate the compiled schema validators after changing a schema (a test says when).
 gates: $(STAMP)
 	$(BIN)/python -m accomp.store.schema
+
+# The root help's list of commands (accomp/cli/command_help.py), after a command's help changed.
+command-help: $(STAMP)
+	$(BIN)/python -m accomp.cli.command_help_build
 
 lint: $(STAMP)
 	$(BIN)/ruff check accomp tests

@@ -8,6 +8,7 @@ every module does; and the map names every command.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
@@ -68,3 +69,47 @@ def test_a_command_runs_without_importing_the_others(tmp_path) -> None:  # type:
     assert "accomp.cli.programmes" in loaded
     for other in ("accomp.cli.sessions", "accomp.cli.letters", "accomp.cli.imports"):
         assert other not in loaded, loaded
+
+
+ROOT_HELP = """
+import os, sys
+sys.argv = ["accomp", "--help"]
+import accomp.cli as cli
+if os.environ["LOAD_ALL"] == "1":
+    cli.load_commands()  # what the root help was before command_help.py: every module
+    cli.app(prog_name="accomp")
+else:
+    try:
+        cli.main()
+    finally:
+        commands = set(cli.ALL_MODULES)
+        print("LOADED", sorted(m for m in sys.modules if m.split(".")[-1] in commands), file=sys.stderr)
+"""
+
+
+def _root_help(load_all: bool, columns: int) -> tuple[str, str]:
+    env = {**os.environ, "COLUMNS": str(columns), "LOAD_ALL": "1" if load_all else "0"}
+    run = subprocess.run([sys.executable, "-c", ROOT_HELP], capture_output=True, text=True, env=env)
+    assert run.returncode == 0, run.stderr
+    return run.stdout, run.stderr
+
+
+def test_the_root_help_lists_every_command_as_the_commands_say_without_importing_them() -> None:
+    for columns in (60, 80, 200):
+        lazy, modules = _root_help(load_all=False, columns=columns)
+        full, _ = _root_help(load_all=True, columns=columns)
+        assert lazy == full, f"at {columns} columns: run `make command-help`"
+        assert "LOADED []" in modules, modules  # no command module was imported
+    from accomp.cli.command_help import COMMANDS
+
+    listed = [line.split()[0] for line in lazy.split("Commands:")[1].splitlines() if line.strip()]
+    assert listed == [name for name, *_ in COMMANDS]
+    assert set(listed) <= set(COMMAND_MODULES) and len(listed) >= len(COMMAND_MODULES) - 1
+
+
+def test_the_generated_command_help_is_the_commands_own() -> None:
+    from accomp.cli import command_help_build
+
+    assert command_help_build.TARGET.read_text(encoding="utf-8") == (
+        command_help_build.command_help_source()
+    ), "a command's help changed: run `make command-help`"

@@ -20,7 +20,26 @@ INTERNAL_ERROR = 3
 
 
 class AccompGroup(TyperGroup):
-    """The root group: turns errors into one line and an exit code."""
+    """The root group: turns errors into one line and an exit code, and lists the
+    commands in its help without importing them."""
+
+    def format_commands(self, ctx: typer.Context, formatter: Any) -> None:
+        if self.commands:
+            return super().format_commands(ctx, formatter)
+        # The root help, with no command module imported (main): the commands' own help,
+        # as generated into command_help.py, formatted by typer as it formats theirs.
+        from typer.core import TyperCommand
+
+        from accomp.cli.command_help import COMMANDS
+
+        self.commands = {
+            name: TyperCommand(name, short_help=short, help=text, deprecated=deprecated)
+            for name, short, text, deprecated in COMMANDS
+        }
+        try:
+            super().format_commands(ctx, formatter)
+        finally:
+            self.commands = {}
 
     def invoke(self, ctx: typer.Context) -> Any:
         try:
@@ -87,8 +106,8 @@ def root(
 # Commands register themselves on `app` when their module is imported. Importing every
 # module, and typer building every command, costs each command about 0.1 s of start-up:
 # a command imports only the modules that register it (COMMAND_MODULES, checked against
-# the modules themselves by tests/test_cli_start.py); help, completion and an unknown
-# name import them all.
+# the modules themselves by tests/test_cli_start.py); the root help imports none (it
+# lists them from command_help.py); completion and an unknown name import them all.
 COMMAND_MODULES: dict[str, tuple[str, ...]] = {
     **dict.fromkeys(("enrol", "show", "list", "diagnostic", "find"), ("cases",)),
     **dict.fromkeys(("caseload", "reassign"), ("caseload",)),
@@ -148,7 +167,8 @@ def main() -> None:
     """Entry point of the `accomp` console script."""
     completing = "_ACCOMP_COMPLETE" in os.environ  # click's shell completion asks for all
     name = None if completing else command_name(sys.argv[1:])
-    load_commands([name] if name is not None else None)
+    if completing or name is not None:  # no name: the root's help, or a usage error
+        load_commands([name] if name is not None else None)
     try:
         app(prog_name="accomp")
     except BrokenPipeError:  # `accomp list | head`: the reader has all it wanted
