@@ -138,9 +138,10 @@ def git_commit_floor(store: Path) -> tuple[float, float, float]:
     return seconds, 0.0, 0.0
 
 
-def floors(store: Path) -> tuple[float, float]:
-    """Reading every byte, and parsing every file with libyaml's C loader on one core."""
-    paths = sorted(store.glob("2*.yaml"))
+def floors(store: Path, first: int | None = None) -> tuple[float, float]:
+    """Reading every byte, and parsing every file with libyaml's C loader on one core
+    (only the `first` files: a warm-only run's yardstick of this machine's speed)."""
+    paths = sorted(store.glob("2*.yaml"))[:first]
     start = time.perf_counter()
     texts = [p.read_bytes() for p in paths]
     read = time.perf_counter() - start
@@ -152,6 +153,7 @@ def floors(store: Path) -> tuple[float, float]:
 
 
 CHANGED_BY_TEAM = 500
+YARDSTICK_FILES = 1000
 
 
 def team_rows(big: Path, runs: int, n: int) -> list[dict]:
@@ -259,7 +261,13 @@ def main() -> None:
         print("  filling the cache (a cold summary, not measured) …", file=sys.stderr, flush=True)
         run(big, "summary", "--format", "json")
         parse_floor = None
-        rows = warm_rows()
+        # The machine's speed on the day (a shared VM's varies twofold from day to day):
+        # the warm rows of two runs compare only when this yardstick does.
+        yardstick = statistics.median(floors(big, YARDSTICK_FILES)[1] for _ in range(args.runs))
+        rows = [
+            {"measure": f"yardstick: parse the first {YARDSTICK_FILES} files, CSafeLoader, one core", "seconds": yardstick, "peak_mb": None, "runs": args.runs},
+            *warm_rows(),
+        ]  # fmt: skip
     read_times, parse_times = (
         ((), ()) if args.warm_only else zip(*(floors(big) for _ in range(args.runs)), strict=True)
     )
