@@ -111,15 +111,19 @@ def measure(label: str, runs: int, action, before=None) -> dict:  # type: ignore
 def git_commit_floor(store: Path) -> tuple[float, float, float]:
     """Time git alone committing a one-line change of one case file, with the plumbing
     accomp's edits use (store/commits.py: update-index, write-tree, commit-tree,
-    update-ref): what any single-case edit costs in git whatever accomp does. The file's
-    bytes are then put back and committed again (not timed)."""
+    update-ref): what any single-case edit costs in git whatever accomp does. accomp's
+    checks before its commit (HEAD and the index compared, the file's blob against its
+    index entry) also read the index, so they count in "accomp's part". The file's bytes
+    are put back and committed again afterwards (not timed), whatever happened."""
     path = sorted(store.glob("2*.yaml"))[-1]
     kept = path.read_bytes()
+    # The generated stores have no identity of their own (bench/generate.py gives one too).
+    identity = ["-c", "user.name=bench", "-c", "user.email=bench@localhost"]
 
     def commit(message: str) -> None:
         def git(*args: str) -> str:
             done = subprocess.run(
-                ["git", *args], cwd=store, capture_output=True, text=True, check=True
+                ["git", *identity, *args], cwd=store, capture_output=True, text=True, check=True
             )
             return done.stdout.strip()
 
@@ -130,11 +134,13 @@ def git_commit_floor(store: Path) -> tuple[float, float, float]:
         git("update-ref", "-m", f"commit: {message}", "HEAD", made, parent)
 
     path.write_bytes(kept + b"# bench: git's own commit\n")
-    start = time.perf_counter()
-    commit("bench: git's own commit of one case file")
-    seconds = time.perf_counter() - start
-    path.write_bytes(kept)
-    commit("bench: the case file put back")
+    try:
+        start = time.perf_counter()
+        commit("bench: git's own commit of one case file")
+        seconds = time.perf_counter() - start
+    finally:
+        path.write_bytes(kept)
+        commit("bench: the case file put back")
     return seconds, 0.0, 0.0
 
 
@@ -308,7 +314,6 @@ def main() -> None:
         "summary, after one case changed": ("≤ 1.2 s", 1.2),
         "validate --all, cold": (f"≤ 1.3 × floor ({1.3 * floor:.1f} s)", 1.3 * floor),
         "validate --all, warm": ("≤ 1 s", 1.0),
-        f"contact log, {args.n}-case store": (f"≤ 1.2 × small ({1.2 * small_log:.2f} s) and ≤ 0.5 s", min(1.2 * small_log, 0.5)),
         "accomp --help": ("≤ 0.15 s", 0.15),
         "hours check --week 2026-W46, warm": ("≤ 1 s, peak ≤ 200 MB", 1.0),
         "contact due, warm": ("≤ 1.5 s", 1.5),
