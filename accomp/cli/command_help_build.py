@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any
 
 TARGET = Path(__file__).with_name("command_help.py")
 
@@ -24,18 +25,21 @@ COMMANDS: tuple[tuple[str, str | None, str | None, bool | str], ...] = (
 '''
 
 
-def command_help_source() -> str:
-    """The module's text, from every command as typer builds it."""
+def visible_commands() -> list[tuple[str, Any]]:
+    """Every command the root help lists (not hidden), in its order, as typer builds it."""
     import typer.main
 
     import accomp.cli as cli
 
     cli.load_commands()
     group = typer.main.get_command(cli.app)
+    return [(name, command) for name, command in group.commands.items() if not command.hidden]
+
+
+def command_help_source() -> str:
+    """The module's text, from every command as typer builds it."""
     rows = []
-    for name, command in group.commands.items():
-        if command.hidden:
-            continue
+    for name, command in visible_commands():
         help_text = command.help
         if help_text is not None and "\n\n" in help_text:  # the short help reads no further
             help_text = help_text[: help_text.index("\n\n")]
