@@ -321,6 +321,14 @@ def test_figures_counted_on_several_cores_are_those_of_one(
     for command in commands:
         assert cold(cohort, *command) == one[command], command
         assert answer(cohort, *command) == one[command], command  # warm, from the shards
+    monkeypatch.setattr(cache, "SETTLED_SECONDS", -60)  # the shards whole: tallies kept
+    for command in commands:
+        assert [cold(cohort, *command), *(answer(cohort, *command) for _ in "12")] == [
+            one[command]
+        ] * 3, command
+    answer(cohort, *SUMMARY)
+    assert sorted((cohort / CACHE).glob("memo-*.json"))  # kept by the workers
+    assert answer(cohort, *SUMMARY) == one[SUMMARY]
     spooled = cohort / ".accomp" / "spool"
     assert spooled.is_dir() and not list(spooled.iterdir())  # each command's parts removed
     names = sorted(cohort.glob("2*.yaml"))
@@ -332,3 +340,153 @@ def test_figures_counted_on_several_cores_are_those_of_one(
     assert spread.exit_code == alone.exit_code != 0
     assert spread.stderr == alone.stderr
     assert names[3].name in spread.stderr
+
+
+# -- the summary's tallies, kept per shard (store/cache.py's memo) ----------------------
+
+SUMMARIES = (
+    SUMMARY,
+    (*SUMMARY, "--by", "referent"),
+    ("summary", "--programme", "plie", "--format", "json"),
+    ("summary", "--year", "2025", "--format", "json"),
+)
+
+
+def count_tallied(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Record the cases the summary counts (the ones no kept tally answered for)."""
+    from accomp.domain import summary
+
+    tallied: list[str] = []
+    real = summary.Tally.add
+
+    def spy(self: summary.Tally, case: dict, period: summary.Period) -> None:  # type: ignore[type-arg]
+        tallied.append(case["case_id"])
+        real(self, case, period)
+
+    monkeypatch.setattr(summary.Tally, "add", spy)
+    return tallied
+
+
+def test_a_warm_summary_counts_only_the_cases_of_the_shards_that_moved(
+    cohort: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(cache, "SETTLED_SECONDS", -60)  # files taken as settled at once
+    expected = {command: cold(cohort, *command) for command in SUMMARIES}
+    tallied = count_tallied(monkeypatch)
+    for command in SUMMARIES:
+        answer(cohort, *command)  # the shards are whole: each one's tallies are kept
+    assert tallied
+    tallied.clear()
+    for command in SUMMARIES:
+        assert answer(cohort, *command) == expected[command], command
+    assert tallied == []  # nothing counted again
+    memos = sorted((cohort / CACHE).glob("memo-*.json"))
+    assert memos
+    # One case changes: only the cases of its shard are counted again.
+    names = sorted(cohort.glob("2*.yaml"))
+    changed = names[len(names) // 2]
+    logged = invoke_cli(
+        [
+            *("--store", str(cohort), "contact", "log", changed.stem, "--no-commit"),
+            *("--date", "2026-11-19", "--channel", "sms", "--minutes", "5"),
+        ]
+    )
+    assert logged.exit_code == 0, logged.stderr
+    same_shard = {p.stem for p in names if cache.shard_of(p.name) == cache.shard_of(changed.name)}
+    warm = answer(cohort, *SUMMARY)
+    assert changed.stem in tallied and set(tallied) <= same_shard
+    assert warm == cold(cohort, *SUMMARY) != expected[SUMMARY]
+
+
+def test_kept_tallies_are_per_period_and_bounded(
+    cohort: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(cache, "SETTLED_SECONDS", -60)
+    answer(cohort, *SUMMARY)
+    periods = [f"2025-{month:02d}-01" for month in range(1, 13)] + ["2026-01-01", "2026-02-01"]
+    assert len(periods) > cache.MEMO_RESULTS
+    for first in periods:
+        command = ("summary", "--format", "json", "--from", first)
+        assert answer(cohort, *command) == answer(cohort, *command)
+    for memo in sorted((cohort / CACHE).glob("memo-*.json")):
+        assert len(json.loads(memo.read_text())["entries"]) == cache.MEMO_RESULTS
+    # The oldest went first; the latest are still answered without counting.
+    tallied = count_tallied(monkeypatch)
+    answer(cohort, "summary", "--format", "json", "--from", periods[-1])
+    assert tallied == []
+    oldest = ("summary", "--format", "json", "--from", periods[0])
+    assert answer(cohort, *oldest) == cold(cohort, *oldest)
+    assert tallied  # forgotten: counted again
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        pytest.param(lambda entry: [entry[0], {"": {"plie": {"cases": "many"}}}], id="not a tally"),
+        pytest.param(lambda entry: [entry[0], {"": {"plie": {}}}], id="fields missing"),
+        pytest.param(lambda entry: [entry[0], "nonsense"], id="not tallies"),
+        pytest.param(lambda entry: ["another fingerprint", entry[1]], id="other views"),
+    ],
+)
+def test_kept_tallies_of_the_wrong_shape_are_counted_again(
+    cohort: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    damage,  # type: ignore[no-untyped-def]
+) -> None:
+    monkeypatch.setattr(cache, "SETTLED_SECONDS", -60)
+    expected = cold(cohort, *SUMMARY)
+    answer(cohort, *SUMMARY)  # keeps the tallies
+    memos = sorted((cohort / CACHE).glob("memo-*.json"))
+    assert memos
+    for memo in memos:
+        data = json.loads(memo.read_text())
+        data["entries"] = {key: damage(entry) for key, entry in data["entries"].items()}
+        memo.write_text(json.dumps(data))
+    tallied = count_tallied(monkeypatch)
+    result = invoke_cli(["--store", str(cohort), *SUMMARY])
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout == expected and result.stderr == ""
+    assert tallied  # counted again, not trusted
+
+
+@hypothesis.settings(
+    max_examples=int(os.environ.get("ACCOMP_CACHE_EXAMPLES", "6")),
+    deadline=None,
+    suppress_health_check=[hypothesis.HealthCheck.function_scoped_fixture],
+)
+@hypothesis.given(
+    edits=st.lists(
+        st.tuples(st.sampled_from(EDIT_KINDS), st.integers(0, 11), st.integers(0, 400)),
+        min_size=1,
+        max_size=4,
+    )
+)
+def test_after_random_edits_a_summary_from_kept_tallies_is_the_cold_one(
+    cohort: Path, monkeypatch: pytest.MonkeyPatch, edits: list[tuple[str, int, int]]
+) -> None:
+    monkeypatch.setattr(cache, "SETTLED_SECONDS", -60)
+    for command in SUMMARIES:  # an earlier example's hand edit may have made a file invalid
+        invoke_cli(["--store", str(cohort), *command])
+        invoke_cli(["--store", str(cohort), *command])  # the shards whole: tallies kept
+    for kind, case, day in edits:
+        _edit(cohort, kind, case, day)
+    warm = {command: invoke_cli(["--store", str(cohort), *command]) for command in SUMMARIES}
+    for command, answered in warm.items():
+        shutil.rmtree(cohort / CACHE, ignore_errors=True)
+        assert answered == invoke_cli(["--store", str(cohort), *command]), command
+
+
+def test_a_memo_key_is_made_only_of_plain_arguments() -> None:
+    from accomp.domain.settings import Settings
+
+    day = dt.date(2026, 11, 20)
+    key = cache.memo_key("task", (day, "plie", {"referent": "r1"}, None))
+    assert key == cache.memo_key("task", (day, "plie", {"referent": "r1"}, None))
+    assert key != cache.memo_key(
+        "task", (day + dt.timedelta(days=1), "plie", {"referent": "r1"}, None)
+    )
+    assert key != cache.memo_key("other", (day, "plie", {"referent": "r1"}, None))
+    assert cache.memo_key("task", (Path("x"),)) is None  # a folder: nothing to key on
+    one, other = Settings({"a": 1}), Settings({"a": 2})
+    assert cache.memo_key("task", (one,)) == cache.memo_key("task", (Settings({"a": 1}),))
+    assert cache.memo_key("task", (one,)) != cache.memo_key("task", (other,))

@@ -88,6 +88,25 @@ def test_the_summary_judges_the_weeks_the_hours_check_judges(
     )
 
 
+@settings(max_examples=200, deadline=None)
+@given(st.integers(0, 10**6), DAYS, st.integers(0, 60), DAYS)
+def test_the_weeks_of_a_period_are_those_of_the_whole_contract(
+    seed: int, first: dt.date, length: int, on: dt.date
+) -> None:
+    """The hours check of a period reads only the actions and absences near it: its rows are
+    the whole contract's rows of the weeks that overlap the period."""
+    view = hours_view(generated_case(seed), SETTINGS)
+    last = first + dt.timedelta(days=length)
+    everything = figures_of_view(view, dt.date(1900, 1, 1), dt.date(2199, 12, 31), on)
+    overlapping = []
+    for row in everything:
+        year, week = row.week.split("-W")
+        monday = dt.date.fromisocalendar(int(year), int(week), 1)
+        if monday <= last and first <= monday + dt.timedelta(days=6):
+            overlapping.append(row)
+    assert figures_of_view(view, first, last, on) == overlapping
+
+
 def test_a_future_date_in_the_case_ends_the_promise_a_week_before() -> None:
     case = generated_case(1)
     case["contacts"] = [*case["contacts"], {"date": "2030-03-15", "channel": "sms", "minutes": 5}]

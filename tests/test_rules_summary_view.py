@@ -13,16 +13,24 @@ import datetime as dt
 from collections import Counter
 from typing import Any
 
+import orjson
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from accomp.domain.followup import cadence_days
 from accomp.domain.summary import (
+    Tally,
     cadence_respected,
     cohort_view,
     contact_days,
+    figures_of,
     late_contacts,
+    merge_tallies,
     summarise,
+    tallies_of_plain,
+    tallies_to_plain,
+    tally_views,
 )
 from tests.test_rules_cached_views import SETTINGS, generated_case
 
@@ -158,3 +166,44 @@ def test_contacts_outside_the_support_do_not_count_for_the_cadence() -> None:
             assert cadence_respected(view, cadence, first, day) == respected_by_definition(
                 case, cadence, first, day
             )
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(st.integers(0, 10**6), min_size=1, max_size=12),
+    st.lists(st.integers(0, 3), min_size=12, max_size=12),
+    DAYS,
+    st.integers(0, 700),
+    st.sampled_from([None, "referent", "sex"]),
+)
+def test_tallies_kept_as_json_and_merged_give_the_figures_of_one_count(
+    seeds: list[int], parts: list[int], first: dt.date, length: int, by: str | None
+) -> None:
+    """What the cache keeps of a shard (its tallies as JSON) and the merge of the shards'
+    tallies give the figures of the same cases counted at once, byte for byte."""
+    last = first + dt.timedelta(days=length)
+    today = last + dt.timedelta(days=10)
+    views = [cohort_view(generated_case(seed), SETTINGS, today) for seed in seeds]
+    at_once = merge_tallies([tally_views(views, SETTINGS, first, last, today, {}, by)])
+    kept = []
+    for part in range(4):  # the cases dealt out to shards as the parts say
+        mine = [view for view, at in zip(views, parts, strict=False) if at == part]
+        plain = tallies_to_plain(tally_views(mine, SETTINGS, first, last, today, {}, by))
+        kept.append(tallies_of_plain(orjson.loads(orjson.dumps(plain))))
+    merged = merge_tallies(kept)
+    assert sorted(merged) == sorted(at_once)
+    for key in at_once:
+        assert orjson.dumps(figures_of(merged[key], SETTINGS, first, last, today)) == orjson.dumps(
+            figures_of(at_once[key], SETTINGS, first, last, today)
+        )
+
+
+def test_data_that_is_not_a_tally_is_refused() -> None:
+    plain = Tally().to_plain()
+    for broken in ({**plain, "cases": "many"}, {"cases": 1}, {**plain, "extra": 0}, []):
+        with pytest.raises(ValueError):
+            Tally.of_plain(broken)  # type: ignore[arg-type]
+    with pytest.raises(ValueError):
+        tallies_of_plain({"": {"plie": "nonsense"}})  # type: ignore[dict-item]
+    with pytest.raises(ValueError):
+        tallies_of_plain("nonsense")  # type: ignore[arg-type]

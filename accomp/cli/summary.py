@@ -25,8 +25,11 @@ from accomp.domain.summary import (
     enrolled_as,
     figures_of,
     merge_tallies,
+    tallies_of_plain,
+    tallies_to_plain,
     tally_views,
 )
+from accomp.domain.views import MemoisedTask
 from accomp.errors import UsageError
 from accomp.export import xlsx_workbook
 from accomp.render import Format, render_mapping, render_rows, to_json
@@ -38,6 +41,9 @@ SummaryFormat = Literal["table", "csv", "json", "markdown", "xlsx"]
 FROM_OPTION = typer.Option(None, "--from", metavar="YYYY-MM-DD", help="First day of the period.")
 TO_OPTION = typer.Option(None, "--to", metavar="YYYY-MM-DD", help="Last day of the period.")
 YEAR_OPTION = typer.Option(None, min=1900, max=2199, help="A calendar year as the period.")
+# The tallies of a shard of the cache that did not move are kept: a warm summary counts
+# only the cases of the shards that changed.
+TALLIES = MemoisedTask(tally_views, tallies_to_plain, tallies_of_plain)
 
 
 @app.command()
@@ -124,7 +130,7 @@ def summary(
         store,
         True,
         "cohort",
-        tally_views,
+        TALLIES,
         settings,
         first,
         last,

@@ -38,6 +38,7 @@ WORKING_DAYS = 5
 ONE_DAY = dt.timedelta(days=1)
 _TO_FRIDAY = dt.timedelta(days=WORKING_DAYS - 1)
 _WEEK = dt.timedelta(days=7)
+_TO_SUNDAY = dt.timedelta(days=6)
 INACTIVE_ACTION_STATUSES = frozenset({"cancelled", "abandoned"})
 # The reasons for which the weekly target may be 0 (2023 law), at the person's request.
 ZERO_TARGET_REASONS = ("health", "disability", "invalidity", "isolated-parent")
@@ -137,13 +138,20 @@ class TargetCalendar:
         )
 
     @classmethod
-    def of_view(cls, view: dict[str, Any]) -> TargetCalendar:
+    def of_view(cls, view: dict[str, Any], within: tuple[str, str] | None = None) -> TargetCalendar:
+        """The calendar of an hours view; `within` (ISO days): only the weeks of these days
+        will be asked for, so that absences wholly outside them are left out."""
+        low, high = within or ("", "9999-12-31")
         return cls(
             dt.date.fromisoformat(view["start"]),
             _day(view["end"]),
             view["base"],
             [(dt.date.fromisoformat(day), hours) for day, hours in view["changes"]],
-            [(dt.date.fromisoformat(a), dt.date.fromisoformat(b)) for a, b in view["absences"]],
+            [
+                (dt.date.fromisoformat(a), dt.date.fromisoformat(b))
+                for a, b in view["absences"]
+                if a <= high and b >= low
+            ],
         )
 
     def target_on(self, day: dt.date) -> float:
@@ -437,11 +445,20 @@ def hours_view(case: dict[str, Any], settings: Settings) -> dict[str, Any]:
 
 
 class HoursOfCase:
-    """A case's hours view, read once for many weeks: target, planned and realised per week."""
+    """A case's hours view, read once for many weeks: target, planned and realised per week.
 
-    def __init__(self, view: dict[str, Any]) -> None:
+    `first`, `last`: only the weeks that overlap these days will be asked for; the
+    actions and absences wholly outside those weeks are not read (a department's
+    cases have years of them, and the week's check needs a few).
+    """
+
+    def __init__(
+        self, view: dict[str, Any], first: dt.date | None = None, last: dt.date | None = None
+    ) -> None:
         self.case_id: str = view["case_id"]
-        self.calendar = TargetCalendar.of_view(view)
+        low = _monday(first).isoformat() if first else ""
+        high = (last + _TO_SUNDAY).isoformat() if last else "9999-12-31"
+        self.calendar = TargetCalendar.of_view(view, (low, high))
         self.actions = [
             PlannedAction(
                 dt.date.fromisoformat(start),
@@ -452,6 +469,7 @@ class HoursOfCase:
                 tuple((dt.date.fromisoformat(day), hours) for day, hours in dated),
             )
             for start, end, per_day, one_off, weekly, dated in view["actions"]
+            if start <= high and (end is None or end >= low)
         ]
         self.weeks_realised: list[int] = view["weeks"]
         self.realised: list[float] = view["realised"]
@@ -520,7 +538,7 @@ def figures_of_view(
     """weekly_figures from a case's hours view (what the cohort cache keeps)."""
     if view["start"] > last.isoformat() or (view["end"] and view["end"] < first.isoformat()):
         return []  # no day of the contract in the period (most cases, for one week)
-    hours = HoursOfCase(view)
+    hours = HoursOfCase(view, first, last)
     rows = []
     for monday in hours.weeks(first, last):
         target, planned, realised = (

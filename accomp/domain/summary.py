@@ -330,6 +330,25 @@ def tally_views(
     return groups
 
 
+def tallies_to_plain(groups: dict[str, dict[str, Tally]]) -> dict[str, dict[str, Any]]:
+    """tally_views' result as JSON data (Tally.to_plain)."""
+    return {
+        key: {programme: tally.to_plain() for programme, tally in tallies.items()}
+        for key, tallies in groups.items()
+    }
+
+
+def tallies_of_plain(plain: dict[str, dict[str, Any]]) -> dict[str, dict[str, Tally]]:
+    """tally_views' result back from tallies_to_plain; ValueError when it is not one."""
+    try:
+        return {
+            key: {programme: Tally.of_plain(tally) for programme, tally in tallies.items()}
+            for key, tallies in plain.items()
+        }
+    except (AttributeError, TypeError) as error:
+        raise ValueError(f"not tallies: {error}") from None
+
+
 def enrolled_as(case: dict[str, Any], only: dict[str, str]) -> bool:
     """Whether a case's enrolment has these values (programme, referent, modality: the
     options that narrow a summary to some of the cases)."""
@@ -522,6 +541,30 @@ class Tally:
         )
         if phase is not None:
             self.phases[phase] += 1
+
+    def to_plain(self) -> dict[str, Any]:
+        """The tally as JSON data (the cache keeps a shard's tallies): each counter as its
+        (value, count) pairs, so that its values keep their type (int, float, str)."""
+        return {
+            name: sorted(value.items()) if isinstance(value, Counter) else value
+            for name, value in vars(self).items()
+        }
+
+    @classmethod
+    def of_plain(cls, plain: dict[str, Any]) -> Tally:
+        """A tally back from to_plain; ValueError when the data is not one."""
+        tally = cls()
+        fields = vars(tally)
+        if not isinstance(plain, dict) or set(plain) != set(fields):
+            raise ValueError("not a tally")
+        for name, value in plain.items():
+            if isinstance(fields[name], Counter):
+                fields[name] = Counter(dict((key, count) for key, count in value))
+            elif type(value) is not type(fields[name]):
+                raise ValueError(f"tally field {name}: {type(value).__name__}")
+            else:
+                fields[name] = value
+        return tally
 
     @classmethod
     def merged(cls, tallies: Iterable[Tally]) -> Tally:

@@ -14,11 +14,17 @@ is checked, and kept in the cohort cache (store/cache.py) with its checks:
 Each view has one rule over it, and the same rule over a single document goes
 through the view too (e.g. hours.weekly_figures), so the cached and uncached
 answers cannot differ.
+
+A task over the views of many cases (a summary's tallies) can be a
+`MemoisedTask`: its result over one shard of the cache is then kept, as plain
+data, for as long as the shard's views are the same (store/cache.py).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, Literal
 
 from accomp.domain.followup import followup_view
@@ -29,6 +35,25 @@ from accomp.domain.summary import cohort_view
 
 ViewKind = Literal["cohort", "hours", "followup", "row"]
 VIEW_KINDS: tuple[ViewKind, ...] = ("cohort", "hours", "followup", "row")
+
+
+@dataclass(frozen=True)
+class MemoisedTask:
+    """A task over read views whose result for some views can be kept and given back.
+
+    `task(views, *args)` must depend on nothing but the views and its arguments,
+    and its results over parts of the views must merge into its result over all
+    (the caller merges them). `to_plain` turns a result into JSON data, `of_plain`
+    turns it back (ValueError when the data is not such a result).
+    """
+
+    task: Callable[..., Any]
+    to_plain: Callable[[Any], Any]
+    of_plain: Callable[[Any], Any]
+
+    @property
+    def name(self) -> str:
+        return f"{self.task.__module__}.{self.task.__qualname__}"
 
 
 def read_views(case: dict[str, Any], settings: Settings, on: dt.date) -> dict[str, Any]:

@@ -15,6 +15,11 @@ and each read only by the commands that need it:
   any cohort command warms the cache for every other.
 * `documents-NN.json`: the plain document, for the few commands that need all
   of it (an export of every contact, the importer's matching of people).
+* `memo-NN.json`: the results of memoised tasks (domain/views.MemoisedTask: a
+  summary's tallies) over the shard's views, each with the fingerprint of the
+  views it was computed from and keyed by the task and its arguments; the
+  MEMO_RESULTS last ones are kept. A warm summary of a shard that did not move
+  reads neither its views nor its cases.
 
 An entry is used only when **the content hash of the file** is the one it was
 made from. Reading and hashing 10,000 files costs about 0.3 s, so, as git does,
@@ -38,6 +43,7 @@ most of what a warm command used to spend before its own work.
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import gc
 import hashlib
@@ -48,11 +54,15 @@ from typing import Any
 
 import orjson
 
+from accomp.domain.settings import Settings
 from accomp.store import files
 
 CACHE_FORMAT = 6
 SETTLED_SECONDS = 2
 SHARDS = 64
+# Results of memoised tasks kept per shard: a structure asks a few periods again and again
+# (this year, last year, a funder's period), with a few groupings.
+MEMO_RESULTS = 12
 
 
 @functools.cache
@@ -119,6 +129,31 @@ def shard_of(name: str) -> int:
     return zlib.crc32(name.encode()) % SHARDS
 
 
+def memo_key(task: str, args: tuple[Any, ...]) -> str | None:
+    """The key of a task's result for these arguments (None: they cannot make one, the
+    result is not kept). Dates count as their ISO day, settings as their fingerprint;
+    anything but plain data (a folder, an enum) makes no key."""
+
+    def plain(value: Any) -> Any:
+        if value is None or type(value) in (str, int, float, bool):
+            return value
+        if type(value) is dt.date:
+            return value.isoformat()
+        if isinstance(value, list | tuple):
+            return [plain(item) for item in value]
+        if type(value) is dict:
+            return {str(key): plain(item) for key, item in sorted(value.items())}
+        if type(value) is Settings:
+            return {"settings": value.fingerprint()}
+        raise TypeError(type(value).__name__)
+
+    try:
+        body = orjson.dumps([task, plain(args)])
+    except TypeError:
+        return None
+    return hashlib.sha1(body).hexdigest()
+
+
 def _load_json(data: bytes) -> Any:
     """orjson.loads with the cycle collector paused.
 
@@ -159,6 +194,9 @@ class CohortCache:
         # What each shard file said of itself: the checks' state, a views file's fingerprint.
         self._states: dict[tuple[str, int], Any] = {}
         self._dirty: set[tuple[str, int]] = set()
+        # Per shard: task key -> [views fingerprint, the task's result as plain data].
+        self._memos: dict[int, dict[str, list[Any]]] = {}
+        self._memos_dirty: set[int] = set()
 
     def _shard(self, kind: str, index: int) -> dict[str, list[Any]]:
         shard = self._shards.get((kind, index))
@@ -219,6 +257,38 @@ class CohortCache:
         ):
             return views
         return None
+
+    def memo(self, index: int, task_key: str) -> Any:
+        """The result kept for this task (memo_key) over the views of shard `index`, which
+        the caller found fresh; None when none was kept for the views it has now."""
+        views = self._views_of_state(index)
+        entry = self._memo(index).get(task_key)
+        if views is not None and isinstance(entry, list) and len(entry) == 2:
+            return entry[1] if entry[0] == views else None
+        return None
+
+    def remember(self, index: int, task_key: str, plain: Any) -> None:
+        """Keep a task's result over the views of fresh shard `index` (saved with it)."""
+        views = self._views_of_state(index)
+        if views is None:
+            return
+        memo = self._memo(index)
+        memo.pop(task_key, None)  # the latest last: the oldest goes first
+        memo[task_key] = [views, plain]
+        for stale in list(memo)[: max(0, len(memo) - MEMO_RESULTS)]:
+            del memo[stale]
+        self._memos_dirty.add(index)
+
+    def _views_of_state(self, index: int) -> str | None:
+        state = self._states.get(("checks", index))
+        views = state.get("views") if isinstance(state, dict) else None
+        return views if isinstance(views, str) else None
+
+    def _memo(self, index: int) -> dict[str, list[Any]]:
+        memo = self._memos.get(index)
+        if memo is None:
+            memo = self._memos[index] = self._read("memo", index)
+        return memo
 
     # -- one file -----------------------------------------------------------
 
@@ -346,6 +416,8 @@ class CohortCache:
         for key in [k for k in self._shards if k[1] == index]:
             del self._shards[key]
             self._states.pop(key, None)
+        self._memos.pop(index, None)
+        self._states.pop(("memo", index), None)
 
     def save(self, index: int | None = None) -> None:
         """Write the shards that changed (of one index, or all), each with its state or
@@ -355,17 +427,21 @@ class CohortCache:
         for shard_index in indexes:
             self._seal(shard_index)
         dirty = sorted(k for k in self._dirty if index is None or k[1] == index)
-        if not dirty:
+        memos = sorted(i for i in self._memos_dirty if index is None or i == index)
+        if not dirty and not memos:
             return
         self._dirty -= set(dirty)
+        self._memos_dirty -= set(memos)
+        kept = [(kind, i, self._shards[kind, i]) for kind, i in dirty]
+        kept += [("memo", i, self._memos[i]) for i in memos]
         try:
             files.make_private_dir(self.folder)
-            for kind, shard_index in dirty:
+            for kind, shard_index, entries in kept:
                 shard = {
                     "format": CACHE_FORMAT,
                     "key": self.key,
                     "state": self._states.get((kind, shard_index)),
-                    "entries": self._shards[kind, shard_index],
+                    "entries": entries,
                 }
                 try:
                     body = orjson.dumps(shard)

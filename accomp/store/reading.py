@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from accomp.domain.ids import CASE_ID
-from accomp.domain.views import read_views
+from accomp.domain.views import MemoisedTask, read_views
 from accomp.store import cache, files, progress
 from accomp.store.checking import (
     CaseRecord,
@@ -199,6 +199,30 @@ class StoreReading:
                 record.document = document
             yield record
 
+    def remembered(self, reading: ShardReading, task: MemoisedTask, key: str) -> Any:
+        """A memoised task's result kept for a shard taken whole (None: none kept, or not
+        a result: it is computed again)."""
+        if reading.found is not None:
+            return None
+        plain = self.cohort.memo(reading.index, key)
+        if plain is None:
+            return None
+        try:
+            return task.of_plain(plain)
+        except ValueError:
+            return None
+
+    def remember(self, reading: ShardReading, task: MemoisedTask, key: str, result: Any) -> None:
+        """Keep a memoised task's result over a shard taken whole, for the next command."""
+        if reading.found is None:
+            self.cohort.remember(reading.index, key, task.to_plain(result))
+
+    def invalid(self, reading: ShardReading) -> Iterator[CaseRecord]:
+        """The records of the invalid files of a shard taken whole."""
+        entries = self.cohort.entries(reading.index)
+        for name in sorted(self.cohort.errors(reading.index)):
+            yield record_from_checks(self.store.root / name, entries[name][1])
+
     def views(self, reading: ShardReading) -> Iterator[dict[str, Any] | CaseRecord]:
         """The read views of a shard's valid files, and the records of its invalid ones."""
         kind, cohort, root = self.read, self.cohort, self.store.root
@@ -261,7 +285,7 @@ _JOB: tuple[Any, ...] | None = None
 
 
 def map_views(
-    store: Store, kind: Reading, task: Callable[..., Any], *args: Any
+    store: Store, kind: Reading, task: Callable[..., Any] | MemoisedTask, *args: Any
 ) -> tuple[list[Any], list[CaseRecord]]:
     """`task(views, *args)` over the valid read views of this kind, on all the cores.
 
@@ -269,9 +293,11 @@ def map_views(
     they start with what this process has loaded); each runs the task over the
     views of its shards, reading and checking them as iter_views does, and the
     results come back in the workers' order, whatever their timing. A task
-    returns something that merges (a summary's tallies). Also returned: the
-    records of the invalid files, in case-id order. In one process below
-    SPREAD_FROM files or on one core.
+    returns something that merges (a summary's tallies). A MemoisedTask runs
+    shard by shard instead, and a shard taken whole from the cache whose result
+    for these arguments was kept gives it back without reading its views. Also
+    returned: the records of the invalid files, in case-id order. In one
+    process below SPREAD_FROM files or on one core.
     """
     global _JOB
     grouped = shard_names(store.root)
@@ -294,7 +320,7 @@ def map_views(
         finally:
             _JOB = None
     invalid = sorted((r for _, part in results for r in part), key=lambda r: r.path.name)
-    return [result for result, _ in results], invalid
+    return [result for part, _ in results for result in part], invalid
 
 
 def _job_part(part: int, parts: int) -> tuple[Any, list[CaseRecord]]:
@@ -307,21 +333,36 @@ def _job_part(part: int, parts: int) -> tuple[Any, list[CaseRecord]]:
 def _views_task(
     store: Store,
     kind: Reading,
-    task: Callable[..., Any],
+    task: Callable[..., Any] | MemoisedTask,
     args: tuple[Any, ...],
     grouped: list[list[str]],
     indexes: Iterable[int] | None,
-) -> tuple[Any, list[CaseRecord]]:
+) -> tuple[list[Any], list[CaseRecord]]:
+    """A part of map_views: the task's results over these shards (one result, or one per
+    shard for a memoised task), and the records of their invalid files."""
     reading = StoreReading(store, kind)
     invalid: list[CaseRecord] = []
 
-    def views() -> Iterator[dict[str, Any]]:
-        for shard in reading.shards(grouped, indexes):
-            for item in reading.views(shard):
-                if type(item) is dict:
-                    yield item
-                else:
-                    invalid.append(item)  # type: ignore[arg-type]
+    def valid(items: Iterable[dict[str, Any] | CaseRecord]) -> Iterator[dict[str, Any]]:
+        for item in items:
+            if type(item) is dict:
+                yield item
+            else:
+                invalid.append(item)  # type: ignore[arg-type]
 
-    result = task(views(), *args)
-    return result, invalid
+    key = cache.memo_key(task.name, args) if isinstance(task, MemoisedTask) else None
+    if not isinstance(task, MemoisedTask) or key is None:
+        run = task.task if isinstance(task, MemoisedTask) else task
+        shards = reading.shards(grouped, indexes)
+        views = (view for shard in shards for view in reading.views(shard))
+        return [run(valid(views), *args)], invalid
+    results = []
+    for shard in reading.shards(grouped, indexes):
+        result = reading.remembered(shard, task, key)
+        if result is None:
+            result = task.task(valid(reading.views(shard)), *args)
+            reading.remember(shard, task, key, result)
+        else:
+            invalid.extend(reading.invalid(shard))
+        results.append(result)
+    return results, invalid

@@ -191,7 +191,8 @@ class Store:
 
     def map_views(self, kind: Reading, task: Any, *args: Any) -> tuple[list[Any], list[CaseRecord]]:
         """`task(views, *args)` over the valid read views of this kind, on all the cores (see
-        store/reading.map_views): the task's results, and the records of invalid files."""
+        store/reading.map_views; a domain/views.MemoisedTask is kept per shard): the task's
+        results, and the records of invalid files."""
         from accomp.store.reading import map_views
 
         return map_views(self, kind, task, *args)
