@@ -16,7 +16,7 @@ from accomp.domain.corrections import counted
 from accomp.domain.hours import WEEK_KEYS, figures_of_view
 from accomp.domain.pseudonym import pseudonymise_row
 from accomp.domain.rows import CASE_COLUMNS
-from accomp.render import neutralise_formula
+from accomp.render import neutralise_formula, render_rows_part
 
 CONTACT_COLUMNS = ["case_id", "date", "channel", "minutes", "mode", "by", "note"]
 
@@ -60,6 +60,26 @@ def export_rows(
         rows = [pseudonymise_row(row, key) for row in rows]
         columns = _pseudonymised_columns(columns)
     return rows, columns
+
+
+def case_columns(key: bytes | None) -> list[str]:
+    """The columns of `export cases` (pseudonymised given a key)."""
+    return list(CASE_COLUMNS) if key is None else _pseudonymised_columns(list(CASE_COLUMNS))
+
+
+def case_row_parts(rows: Iterable[dict[str, Any]], key: bytes | None, fmt: str) -> list[list[Any]]:
+    """[case id, the text of its row, None] of some cases' row views, rendered as CSV or JSON
+    parts (render.render_rows_part) and pseudonymised given a key: `export cases` renders
+    a department's rows on all the cores."""
+    columns = case_columns(key)
+    return [
+        [
+            row["case_id"],
+            render_rows_part([row if key is None else pseudonymise_row(row, key)], columns, fmt),
+            None,
+        ]
+        for row in rows
+    ]
 
 
 def _case_id(item: dict[str, Any]) -> str:

@@ -116,12 +116,7 @@ def render_rows(
     if fmt is Format.json:
         return to_json([{c: row.get(c) for c in columns} for row in rows])
     if fmt is Format.csv:
-        buffer = io.StringIO()
-        writer = csv.writer(buffer, lineterminator="\n")
-        writer.writerow(columns)
-        for row in rows:
-            writer.writerow(list(map(_csv_value, map(row.get, columns))))
-        return buffer.getvalue()
+        return _csv_lines(rows, columns, header=True)
     from tabulate import tabulate  # ~130 ms to import: only when a table is drawn
 
     names = [(headers or {}).get(c, c) for c in columns]
@@ -137,9 +132,9 @@ def render_rows_part(
     renders on several cores): `join_rows_parts` of the parts of a list of rows gives
     render_rows' text for the whole list, byte for byte."""
     fmt = Format(fmt)
-    text = render_rows(rows, columns, fmt)
     if fmt is Format.csv:
-        return text.split("\n", 1)[1]  # without the header line
+        return _csv_lines(rows, columns)  # without the header line
+    text = render_rows(rows, columns, fmt)
     if fmt is Format.json:
         return text[2:-3] if rows else ""  # the items, without "[\n" and "\n]\n"
     raise ValueError(f"{fmt} is drawn whole: its columns are as wide as their widest cell")
@@ -161,6 +156,19 @@ def join_rows_parts(
             yield (",\n" if started else "[\n") + part
             started = True
     yield "\n]\n" if started else render_rows([], columns, fmt)
+
+
+def _csv_lines(
+    rows: Iterable[Mapping[str, Any]], columns: Sequence[str], header: bool = False
+) -> str:
+    """The CSV lines of rows (after a line of the column names with `header`), formula-like
+    text neutralised."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    if header:
+        writer.writerow(columns)
+    writer.writerows(list(map(_csv_value, map(row.get, columns))) for row in rows)
+    return buffer.getvalue()
 
 
 def _csv_value(value: Any) -> Any:

@@ -314,6 +314,9 @@ def test_figures_counted_on_several_cores_are_those_of_one(
         # hours check over every week: rows rendered by the workers, spooled to files
         ("hours", "check", "--format", "csv"),
         ("hours", "check", "--format", "json", "--on", "2026-10-01"),
+        # a row a case, rendered by the workers
+        ("export", "cases", "--format", "csv"),
+        ("export", "cases", "--format", "json", "--pseudonymise"),
     )
     one = {command: cold(cohort, *command) for command in commands}
     monkeypatch.setattr(reading, "SPREAD_FROM", 0)
@@ -349,6 +352,12 @@ SUMMARIES = (
     (*SUMMARY, "--by", "referent"),
     ("summary", "--programme", "plie", "--format", "json"),
     ("summary", "--year", "2025", "--format", "json"),
+)
+# The hours checks whose rendered rows are kept per shard (JSON and CSV).
+KEPT_HOURS = (
+    ("hours", "check", "--week", "2026-W45", "--format", "json"),
+    ("hours", "check", "--week", "2026-W44", "--format", "csv", "--on", "2026-10-29"),
+    ("hours", "check", "--from", "2025-06-01", "--to", "2025-09-30", "--format", "csv"),
 )
 
 
@@ -461,19 +470,56 @@ def test_kept_tallies_of_the_wrong_shape_are_counted_again(
         max_size=4,
     )
 )
-def test_after_random_edits_a_summary_from_kept_tallies_is_the_cold_one(
+def test_after_random_edits_what_kept_results_answer_is_the_cold_answer(
     cohort: Path, monkeypatch: pytest.MonkeyPatch, edits: list[tuple[str, int, int]]
 ) -> None:
     monkeypatch.setattr(cache, "SETTLED_SECONDS", -60)
-    for command in SUMMARIES:  # an earlier example's hand edit may have made a file invalid
+    commands = (*SUMMARIES, *KEPT_HOURS)
+    for command in commands:  # an earlier example's hand edit may have made a file invalid
         invoke_cli(["--store", str(cohort), *command])
-        invoke_cli(["--store", str(cohort), *command])  # the shards whole: tallies kept
+        invoke_cli(["--store", str(cohort), *command])  # the shards whole: results kept
     for kind, case, day in edits:
         _edit(cohort, kind, case, day)
-    warm = {command: invoke_cli(["--store", str(cohort), *command]) for command in SUMMARIES}
+    warm = {command: invoke_cli(["--store", str(cohort), *command]) for command in commands}
     for command, answered in warm.items():
         shutil.rmtree(cohort / CACHE, ignore_errors=True)
         assert answered == invoke_cli(["--store", str(cohort), *command]), command
+
+
+def test_a_warm_hours_check_gives_back_the_rows_kept_for_its_weeks(
+    cohort: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from accomp.domain import hours
+
+    monkeypatch.setattr(cache, "SETTLED_SECONDS", -60)
+    expected = {command: cold(cohort, *command) for command in KEPT_HOURS}
+    computed: list[str] = []
+    real = hours.figures_of_view
+
+    def spy(view: dict, *args: object) -> list[hours.WeekFigures]:  # type: ignore[type-arg]
+        computed.append(view["case_id"])
+        return real(view, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(hours, "figures_of_view", spy)
+    for command in KEPT_HOURS:
+        assert answer(cohort, *command) == expected[command]  # the shards whole: rows kept
+    assert computed
+    computed.clear()
+    for command in KEPT_HOURS:
+        assert answer(cohort, *command) == expected[command]
+    assert computed == []
+    # Another week: not the rows kept, computed.
+    other = ("hours", "check", "--week", "2026-W40", "--format", "json")
+    assert answer(cohort, *other) == cold(cohort, *other)
+    assert computed
+    # Rows larger than MEMO_MAX_BYTES are not kept: computed every time.
+    shutil.rmtree(cohort / CACHE)
+    monkeypatch.setattr(cache, "MEMO_MAX_BYTES", 10)
+    for _ in range(3):
+        assert answer(cohort, *KEPT_HOURS[0]) == expected[KEPT_HOURS[0]]
+    computed.clear()
+    assert answer(cohort, *KEPT_HOURS[0]) == expected[KEPT_HOURS[0]]
+    assert computed
 
 
 def test_a_memo_key_is_made_only_of_plain_arguments() -> None:

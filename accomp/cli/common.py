@@ -7,7 +7,7 @@ import datetime as dt
 import functools
 import os
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,6 +21,7 @@ from accomp.store import progress
 from accomp.store.checking import CaseRecord
 from accomp.store.crypt import locked
 from accomp.store.git import operation_in_progress
+from accomp.store.spool import PartReader, PartWriter, Piece
 from accomp.store.store import Reading, Store, find_store
 from accomp.store.writing import Transaction
 
@@ -336,6 +337,80 @@ def mapped_cases(store: Store, strict: bool, read: Reading, task: Any, *args: An
     parts, invalid = store.map_views(read, task, *args)
     refuse_invalid(invalid, strict)
     return parts
+
+
+@contextlib.contextmanager
+def case_parts(
+    store: Store, strict: bool, read: Reading, render: Callable[..., Any], *args: Any, keep: bool
+) -> Iterator[tuple[list[Any], Iterator[str]]]:
+    """Output rendered on all the cores, case by case: `render(views, *args)` gives
+    [case id, text, extra] for some cases (a shard at a time); the text goes through
+    the workers' spool files (store/spool.py), not through memory. Yields the
+    extras, then the texts, both in case-id order. `keep`: a shard's rendered
+    text is kept in the cache while its views do not change (store/cache.py's
+    memo: for outputs asked again and again, a week's hours check), else
+    rendered every time (an export). The invalid case files are refused or named
+    as valid_cases does, before any text is given."""
+    from accomp.domain.views import MemoisedTask  # every rule: not at start-up
+
+    with store.spool() as folder:
+        spooled = functools.partial(_spooled, folder)
+        task: Any = (
+            MemoisedTask(render, list, _rendered_of_plain, spooled)
+            if keep
+            else functools.partial(_rendered_and_spooled, render, spooled)
+        )
+        parts = mapped_cases(store, strict, read, task, *args)
+        rendered = sorted(item for part in parts for item in part)
+        reader = PartReader(folder)
+        try:
+            yield [extra for _, _, extra in rendered], (reader.read(at) for _, at, _ in rendered)
+        finally:
+            reader.close()
+
+
+def _rendered_and_spooled(
+    render: Callable[..., Any], spooled: Callable[[list[list[Any]]], Any], views: Any, *args: Any
+) -> list[tuple[str, Piece, Any]]:
+    return spooled(render(views, *args))
+
+
+def _spooled(folder: Path, rendered: list[list[Any]]) -> list[tuple[str, Piece, Any]]:
+    """(case id, where its text was spooled, extra) of each rendered case: the text goes to
+    this worker's part file."""
+    writer = PartWriter(folder)
+    try:
+        return [(case_id, writer.append(text), extra) for case_id, text, extra in rendered]
+    finally:
+        writer.close()
+
+
+def _rendered_of_plain(plain: Any) -> list[list[Any]]:
+    """Rendered cases kept as JSON, checked (ValueError when they are not)."""
+    if not isinstance(plain, list) or not all(
+        isinstance(item, list)
+        and len(item) == 3
+        and isinstance(item[0], str)
+        and isinstance(item[1], str)
+        and (item[2] is None or isinstance(item[2], bool | int | str))
+        for item in plain
+    ):
+        raise ValueError("not rendered cases")
+    return plain
+
+
+def echo_text(pieces: Iterable[str], chunk: int = 1 << 20) -> None:
+    """Write text to stdout as it comes, in chunks (not a write per case)."""
+    buffer: list[str] = []
+    size = 0
+    for piece in pieces:
+        buffer.append(piece)
+        size += len(piece)
+        if size >= chunk:
+            typer.echo("".join(buffer), nl=False)
+            buffer, size = [], 0
+    if buffer:
+        typer.echo("".join(buffer), nl=False)
 
 
 def refuse_invalid(invalid: list[CaseRecord], strict: bool) -> None:

@@ -4,13 +4,20 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
-from pathlib import Path
 from typing import Any
 
 import typer
 
 from accomp.cli import app
-from accomp.cli.common import FORMAT_OPTION, date_option, mapped_cases, open_store, sub_app
+from accomp.cli.common import (
+    FORMAT_OPTION,
+    case_parts,
+    date_option,
+    echo_text,
+    mapped_cases,
+    open_store,
+    sub_app,
+)
 from accomp.domain.dates import parse_iso_week
 from accomp.domain.hours import (
     WEEK_KEYS,
@@ -24,7 +31,6 @@ from accomp.domain.hours import (
 )
 from accomp.errors import EXIT_CHECK_FAILED, UsageError
 from accomp.render import Format, join_rows_parts, render_rows, render_rows_part
-from accomp.store import spool
 
 hours_app = sub_app("The weekly hours rule: at least the target hours of activity each week.")
 app.add_typer(hours_app, name="hours")
@@ -66,19 +72,11 @@ def hours_check(
         # Every week of a department's contracts is millions of rows: each worker renders
         # its cases' rows, and the text is written case by case (no row object is kept).
         # The text goes through part files (store/spool.py), not back through memory.
-        with store.spool() as folder:
-            parts = mapped_cases(
-                store, False, "hours", _rendered_cases, first, last, day, referent, fmt, folder
-            )
-            rendered = sorted(item for part in parts for item in part)
-            reader = spool.PartReader(folder)
-            try:
-                texts = (reader.read(piece) for _, piece, _ in rendered)
-                for text in join_rows_parts(texts, WEEK_KEYS, fmt):
-                    typer.echo(text, nl=False)
-            finally:
-                reader.close()
-        if fail_on_short and any(short for _, _, short in rendered):
+        with case_parts(
+            store, False, "hours", _rendered_cases, first, last, day, referent, fmt.value, keep=True
+        ) as (shorts, texts):
+            echo_text(join_rows_parts(texts, WEEK_KEYS, fmt))
+        if fail_on_short and any(shorts):
             raise typer.Exit(EXIT_CHECK_FAILED)
         return
     else:
@@ -96,23 +94,19 @@ def _rendered_cases(
     last: dt.date,
     on: dt.date,
     referent: str | None,
-    fmt: Format,
-    folder: Path,
-) -> list[tuple[str, spool.Piece, bool]]:
-    """(case id, where its rows' text was spooled, whether a past week was short) of the
-    cases with a week in first..last (a task of mapped_cases: it runs in a worker)."""
-    writer = spool.PartWriter(folder)
-    try:
-        return [
-            (
-                case_id,
-                writer.append(render_rows_part([row.as_dict() for row in rows], WEEK_KEYS, fmt)),
-                any(is_past_short(row, on) for row in rows),
-            )
-            for case_id, rows in each_case_figures(views, first, last, on, referent)
+    fmt: str,
+) -> list[list[Any]]:
+    """[case id, its rows' text, whether a past week was short] of the cases with a week in
+    first..last (a task of mapped_cases: it runs in a worker, a shard at a time, and a
+    shard's result is kept while its views do not change)."""
+    return [
+        [
+            case_id,
+            render_rows_part([row.as_dict() for row in rows], WEEK_KEYS, fmt),
+            any(is_past_short(row, on) for row in rows),
         ]
-    finally:
-        writer.close()
+        for case_id, rows in each_case_figures(views, first, last, on, referent)
+    ]
 
 
 def _period(

@@ -44,12 +44,15 @@ class MemoisedTask:
     `task(views, *args)` must depend on nothing but the views and its arguments,
     and its results over parts of the views must merge into its result over all
     (the caller merges them). `to_plain` turns a result into JSON data, `of_plain`
-    turns it back (ValueError when the data is not such a result).
+    turns it back (ValueError when the data is not such a result). `deliver`, if
+    given, is what becomes of each part's result where it was computed or given
+    back (rendered text written to a spool file): the caller gets what it returns.
     """
 
     task: Callable[..., Any]
     to_plain: Callable[[Any], Any]
     of_plain: Callable[[Any], Any]
+    deliver: Callable[[Any], Any] | None = None
 
     @property
     def name(self) -> str:

@@ -16,9 +16,10 @@ and each read only by the commands that need it:
 * `documents-NN.json`: the plain document, for the few commands that need all
   of it (an export of every contact, the importer's matching of people).
 * `memo-NN.json`: the results of memoised tasks (domain/views.MemoisedTask: a
-  summary's tallies) over the shard's views, each with the fingerprint of the
-  views it was computed from and keyed by the task and its arguments; the
-  MEMO_RESULTS last ones are kept. A warm summary of a shard that did not move
+  summary's tallies, the rendered rows of an hours check) over the shard's
+  views, each with the fingerprint of the views it was computed from and keyed
+  by the task and its arguments; the MEMO_RESULTS last ones are kept, none
+  larger than MEMO_MAX_BYTES. A warm summary of a shard that did not move
   reads neither its views nor its cases.
 
 An entry is used only when **the content hash of the file** is the one it was
@@ -63,6 +64,10 @@ SHARDS = 64
 # Results of memoised tasks kept per shard: a structure asks a few periods again and again
 # (this year, last year, a funder's period), with a few groupings.
 MEMO_RESULTS = 12
+# A result larger than this (as JSON) is not kept: every week of every contract is tens of
+# megabytes of rows, while a summary's tallies or a week's rows of a shard are a few dozen
+# kilobytes at 50,000 cases.
+MEMO_MAX_BYTES = 256 * 1024
 
 
 @functools.cache
@@ -268,10 +273,14 @@ class CohortCache:
         return None
 
     def remember(self, index: int, task_key: str, plain: Any) -> None:
-        """Keep a task's result over the views of fresh shard `index` (saved with it)."""
+        """Keep a task's result over the views of fresh shard `index` (saved with it), unless
+        it is larger than MEMO_MAX_BYTES."""
         views = self._views_of_state(index)
-        if views is None:
-            return
+        try:
+            if views is None or len(orjson.dumps(plain)) > MEMO_MAX_BYTES:
+                return
+        except TypeError:
+            return  # not JSON (an integer past 64 bits): not kept
         memo = self._memo(index)
         memo.pop(task_key, None)  # the latest last: the oldest goes first
         memo[task_key] = [views, plain]

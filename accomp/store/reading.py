@@ -352,10 +352,12 @@ def _views_task(
 
     key = cache.memo_key(task.name, args) if isinstance(task, MemoisedTask) else None
     if not isinstance(task, MemoisedTask) or key is None:
-        run = task.task if isinstance(task, MemoisedTask) else task
         shards = reading.shards(grouped, indexes)
-        views = (view for shard in shards for view in reading.views(shard))
-        return [run(valid(views), *args)], invalid
+        views = valid(view for shard in shards for view in reading.views(shard))
+        if not isinstance(task, MemoisedTask):
+            return [task(views, *args)], invalid
+        result = task.task(views, *args)
+        return [task.deliver(result) if task.deliver else result], invalid
     results = []
     for shard in reading.shards(grouped, indexes):
         result = reading.remembered(shard, task, key)
@@ -364,5 +366,5 @@ def _views_task(
             reading.remember(shard, task, key, result)
         else:
             invalid.extend(reading.invalid(shard))
-        results.append(result)
+        results.append(task.deliver(result) if task.deliver else result)
     return results, invalid
