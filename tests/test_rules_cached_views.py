@@ -88,21 +88,33 @@ def test_the_summary_judges_the_weeks_the_hours_check_judges(
     )
 
 
-@settings(max_examples=200, deadline=None)
-@given(st.integers(0, 10**6), DAYS, st.integers(0, 60), DAYS)
+@settings(max_examples=300, deadline=None)
+@given(
+    st.integers(0, 10**6), DAYS, st.integers(0, 60), DAYS, st.integers(0, 40), st.integers(-9, 9)
+)
 def test_the_weeks_of_a_period_are_those_of_the_whole_contract(
-    seed: int, first: dt.date, length: int, on: dt.date
+    seed: int, first: dt.date, length: int, on: dt.date, near: int, offset: int
 ) -> None:
     """The hours check of a period reads only the actions and absences near it: its rows are
-    the whole contract's rows of the weeks that overlap the period."""
+    the whole contract's rows of the weeks with a day of the contract in the period. The
+    period is often set just before or after an action or an absence (`near`, `offset`),
+    where leaving out the wrong ones would show."""
     view = hours_view(generated_case(seed), SETTINGS)
+    edges = [day for action in view["actions"] for day in action[:2] if day]
+    edges += [day for absence in view["absences"] for day in absence]
+    if edges and near < 30:  # else: anywhere
+        first = dt.date.fromisoformat(sorted(edges)[near % len(edges)])
+        first += dt.timedelta(days=offset)
+        length %= 8
     last = first + dt.timedelta(days=length)
     everything = figures_of_view(view, dt.date(1900, 1, 1), dt.date(2199, 12, 31), on)
+    low = max(first, dt.date.fromisoformat(view["start"]))
+    high = min(last, dt.date.fromisoformat(view["end"])) if view["end"] else last
     overlapping = []
     for row in everything:
         year, week = row.week.split("-W")
         monday = dt.date.fromisocalendar(int(year), int(week), 1)
-        if monday <= last and first <= monday + dt.timedelta(days=6):
+        if low <= high and monday <= high and low <= monday + dt.timedelta(days=6):
             overlapping.append(row)
     assert figures_of_view(view, first, last, on) == overlapping
 

@@ -32,7 +32,7 @@ import itertools
 import math
 from bisect import bisect_left, bisect_right
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from accomp.domain.checks import past_max_duration
@@ -501,12 +501,15 @@ class Tally:
         themes = case["barrier_themes"]
         if themes:
             self.with_barrier += 1
-            self.themes.update(themes)
+            counted_themes = self.themes
+            for theme in themes:  # a few: Counter.update costs more than the counting
+                counted_themes[theme] += 1
         # Weekly hours.
         weeks, met, realised = judged_in_period(case["hours"], period.first, period.last, period.on)
-        self.weeks += weeks
-        self.weeks_met += met
-        self.realised.update(realised)
+        if weeks:
+            self.weeks += weeks
+            self.weeks_met += met
+            self.realised.update(realised)
         # Contacts, and the days of support they are counted against.
         contacts = case["contacts"]
         days, base = unpack(contacts["days"]), contacts["base"]
@@ -519,7 +522,7 @@ class Tally:
         if support_end >= support_start:
             self.support_days += (_day(support_end) - _day(support_start)).days + 1
         cadence = period.cadences.get(programme, [])
-        respected = cadence_respected(case, cadence, period.first, period.on)
+        respected = cadence_respected(case, cadence, period.first, period.on, days)
         if respected is not None:
             self.cadence_judged += 1
             self.cadence_kept += respected
@@ -533,12 +536,7 @@ class Tally:
                 self.appointments[status] += 1
         if past_max_duration(case, period.settings, period.on):
             self.past_max_duration += 1
-        phase = phase_on(
-            [tuple(step) for step in case["phases"]],  # type: ignore[misc]
-            start,
-            exit_date,
-            high,
-        )
+        phase = phase_on(case["phases"], start, exit_date, high)  # [begins, phase] pairs
         if phase is not None:
             self.phases[phase] += 1
 
@@ -764,14 +762,19 @@ def _cadence(settings: Settings, programme: str) -> list[dict[str, Any]]:
 
 
 def cadence_respected(
-    view: dict[str, Any], cadence: list[dict[str, Any]], first: dt.date, on: dt.date
+    view: dict[str, Any],
+    cadence: list[dict[str, Any]],
+    first: dt.date,
+    on: dt.date,
+    days: Sequence[int] | None = None,
 ) -> bool | None:
     """Whether no gap between contacts, from `first` to `on` (or the exit), exceeded the cadence.
 
     The gaps are those from the start to the first contact, between contacts,
     and from the last contact to the end (`on`, or the exit if earlier); a gap
     counts when it ends in the period. None when the programme sets no cadence
-    or the case was not followed in that time. A few bisections in the view.
+    or the case was not followed in that time. A few bisections in the view
+    (`days`: its contacts' days, when already unpacked).
     """
     if view["late_contacts"] is None or not cadence:
         return None
@@ -785,7 +788,8 @@ def cadence_respected(
     if bisect_right(late, end.toordinal() - base) > bisect_left(late, first.toordinal() - base):
         return False  # a contact in the period came late
     # The last contact on or before the end (contacts before the start count as the start).
-    days = unpack(view["contacts"]["days"])
+    if days is None:
+        days = unpack(view["contacts"]["days"])
     index = bisect_right(days, end.toordinal() - base)
     here = max(start, dt.date.fromordinal(days[index - 1] + base)) if index else start
     allowed = cadence_days(cadence, start, here)

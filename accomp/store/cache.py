@@ -15,12 +15,13 @@ and each read only by the commands that need it:
   any cohort command warms the cache for every other.
 * `documents-NN.json`: the plain document, for the few commands that need all
   of it (an export of every contact, the importer's matching of people).
-* `memo-NN.json`: the results of memoised tasks (domain/views.MemoisedTask: a
-  summary's tallies, the rendered rows of an hours check) over the shard's
-  views, each with the fingerprint of the views it was computed from and keyed
-  by the task and its arguments; the MEMO_RESULTS last ones are kept, none
-  larger than MEMO_MAX_BYTES. A warm summary of a shard that did not move
-  reads neither its views nor its cases.
+* `memo-NN-<key>.json`: the result of a memoised task (domain/views.MemoisedTask:
+  a summary's tallies, the rendered rows of an hours check) over the shard's
+  views, for one task and its arguments (the key), with the fingerprint of the
+  views it was computed from; a file each, so that a command reads only its
+  own. The MEMO_RESULTS last computed are kept per shard, none larger than
+  MEMO_MAX_BYTES. A warm summary of a shard that did not move reads neither
+  its views nor its cases.
 
 An entry is used only when **the content hash of the file** is the one it was
 made from. Reading and hashing 10,000 files costs about 0.3 s, so, as git does,
@@ -48,6 +49,7 @@ import datetime as dt
 import functools
 import gc
 import hashlib
+import os
 import sys
 import zlib
 from pathlib import Path
@@ -199,9 +201,6 @@ class CohortCache:
         # What each shard file said of itself: the checks' state, a views file's fingerprint.
         self._states: dict[tuple[str, int], Any] = {}
         self._dirty: set[tuple[str, int]] = set()
-        # Per shard: task key -> [views fingerprint, the task's result as plain data].
-        self._memos: dict[int, dict[str, list[Any]]] = {}
-        self._memos_dirty: set[int] = set()
 
     def _shard(self, kind: str, index: int) -> dict[str, list[Any]]:
         shard = self._shards.get((kind, index))
@@ -267,37 +266,55 @@ class CohortCache:
         """The result kept for this task (memo_key) over the views of shard `index`, which
         the caller found fresh; None when none was kept for the views it has now."""
         views = self._views_of_state(index)
-        entry = self._memo(index).get(task_key)
-        if views is not None and isinstance(entry, list) and len(entry) == 2:
-            return entry[1] if entry[0] == views else None
+        if views is None:
+            return None
+        try:
+            data = _load_json(self._memo_path(index, task_key).read_bytes())
+        except (OSError, orjson.JSONDecodeError):
+            return None
+        if (
+            isinstance(data, dict)
+            and data.get("format") == CACHE_FORMAT
+            and data.get("key") == self.key
+            and data.get("views") == views
+        ):
+            return data.get("result")
         return None
 
     def remember(self, index: int, task_key: str, plain: Any) -> None:
-        """Keep a task's result over the views of fresh shard `index` (saved with it), unless
-        it is larger than MEMO_MAX_BYTES."""
+        """Keep a task's result over the views of fresh shard `index`, unless it is larger
+        than MEMO_MAX_BYTES; the shard's oldest results beyond MEMO_RESULTS go."""
         views = self._views_of_state(index)
+        if views is None:
+            return
+        memo = {"format": CACHE_FORMAT, "key": self.key, "views": views, "result": plain}
         try:
-            if views is None or len(orjson.dumps(plain)) > MEMO_MAX_BYTES:
-                return
+            body = orjson.dumps(memo)
         except TypeError:
             return  # not JSON (an integer past 64 bits): not kept
-        memo = self._memo(index)
-        memo.pop(task_key, None)  # the latest last: the oldest goes first
-        memo[task_key] = [views, plain]
-        for stale in list(memo)[: max(0, len(memo) - MEMO_RESULTS)]:
-            del memo[stale]
-        self._memos_dirty.add(index)
+        if len(body) > MEMO_MAX_BYTES:
+            return
+        try:
+            files.make_private_dir(self.folder)
+            files.atomic_write(self._memo_path(index, task_key), body, durable=False)
+            prefix = f"memo-{index:02d}-"
+            kept = sorted(
+                (entry.stat().st_mtime_ns, entry.name)
+                for entry in os.scandir(self.folder)
+                if entry.name.startswith(prefix)
+            )
+            for _, name in kept[: max(0, len(kept) - MEMO_RESULTS)]:
+                (self.folder / name).unlink(missing_ok=True)
+        except OSError:
+            pass  # only slower next time
+
+    def _memo_path(self, index: int, task_key: str) -> Path:
+        return self.folder / f"memo-{index:02d}-{task_key[:24]}.json"
 
     def _views_of_state(self, index: int) -> str | None:
         state = self._states.get(("checks", index))
         views = state.get("views") if isinstance(state, dict) else None
         return views if isinstance(views, str) else None
-
-    def _memo(self, index: int) -> dict[str, list[Any]]:
-        memo = self._memos.get(index)
-        if memo is None:
-            memo = self._memos[index] = self._read("memo", index)
-        return memo
 
     # -- one file -----------------------------------------------------------
 
@@ -425,8 +442,6 @@ class CohortCache:
         for key in [k for k in self._shards if k[1] == index]:
             del self._shards[key]
             self._states.pop(key, None)
-        self._memos.pop(index, None)
-        self._states.pop(("memo", index), None)
 
     def save(self, index: int | None = None) -> None:
         """Write the shards that changed (of one index, or all), each with its state or
@@ -436,21 +451,17 @@ class CohortCache:
         for shard_index in indexes:
             self._seal(shard_index)
         dirty = sorted(k for k in self._dirty if index is None or k[1] == index)
-        memos = sorted(i for i in self._memos_dirty if index is None or i == index)
-        if not dirty and not memos:
+        if not dirty:
             return
         self._dirty -= set(dirty)
-        self._memos_dirty -= set(memos)
-        kept = [(kind, i, self._shards[kind, i]) for kind, i in dirty]
-        kept += [("memo", i, self._memos[i]) for i in memos]
         try:
             files.make_private_dir(self.folder)
-            for kind, shard_index, entries in kept:
+            for kind, shard_index in dirty:
                 shard = {
                     "format": CACHE_FORMAT,
                     "key": self.key,
                     "state": self._states.get((kind, shard_index)),
-                    "entries": entries,
+                    "entries": self._shards[kind, shard_index],
                 }
                 try:
                     body = orjson.dumps(shard)
