@@ -296,14 +296,16 @@ class CohortCache:
             return
         try:
             files.make_private_dir(self.folder)
-            files.atomic_write(self._memo_path(index, task_key), body, durable=False)
+            written = self._memo_path(index, task_key)
+            files.atomic_write(written, body, durable=False)
             prefix = f"memo-{index:02d}-"
-            kept = sorted(
+            kept = sorted(  # the one just written stays, whatever the disk's mtime resolution
                 (entry.stat().st_mtime_ns, entry.name)
                 for entry in os.scandir(self.folder)
-                if entry.name.startswith(prefix)
+                if entry.name.startswith(prefix) and entry.name != written.name
             )
-            for _, name in kept[: max(0, len(kept) - MEMO_RESULTS)]:
+            kept.append((0, written.name))
+            for _, name in kept[: max(0, len(kept) - MEMO_RESULTS)]:  # the oldest computed
                 (self.folder / name).unlink(missing_ok=True)
         except OSError:
             pass  # only slower next time

@@ -215,7 +215,11 @@ class StoreReading:
     def remember(self, reading: ShardReading, task: MemoisedTask, key: str, result: Any) -> None:
         """Keep a memoised task's result over a shard taken whole, for the next command."""
         if reading.found is None:
-            self.cohort.remember(reading.index, key, task.to_plain(result))
+            try:
+                plain = task.to_plain(result)
+            except (TypeError, ValueError):
+                return  # not plain data: not kept, only slower next time
+            self.cohort.remember(reading.index, key, plain)
 
     def invalid(self, reading: ShardReading) -> Iterator[CaseRecord]:
         """The records of the invalid files of a shard taken whole."""
