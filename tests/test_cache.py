@@ -273,18 +273,21 @@ def _edit(store: Path, kind: str, case: int, day: int) -> None:
     invoke_cli(["--store", str(store), *command, "--no-commit"])  # refusals are edits too
 
 
-@hypothesis.settings(
+# A few edits (kind, which case, which day), on a store the examples share.
+RANDOM_EDITS = st.lists(
+    st.tuples(st.sampled_from(EDIT_KINDS), st.integers(0, 11), st.integers(0, 400)),
+    min_size=1,
+    max_size=4,
+)
+RANDOM_EDITS_SETTINGS = hypothesis.settings(
     max_examples=int(os.environ.get("ACCOMP_CACHE_EXAMPLES", "6")),
     deadline=None,
     suppress_health_check=[hypothesis.HealthCheck.function_scoped_fixture],
 )
-@hypothesis.given(
-    edits=st.lists(
-        st.tuples(st.sampled_from(EDIT_KINDS), st.integers(0, 11), st.integers(0, 400)),
-        min_size=1,
-        max_size=4,
-    )
-)
+
+
+@RANDOM_EDITS_SETTINGS
+@hypothesis.given(edits=RANDOM_EDITS)
 def test_after_random_edits_every_cohort_command_answers_as_a_cold_run(
     cohort: Path, edits: list[tuple[str, int, int]]
 ) -> None:
@@ -458,18 +461,8 @@ def test_kept_tallies_of_the_wrong_shape_are_counted_again(
     assert tallied  # counted again, not trusted
 
 
-@hypothesis.settings(
-    max_examples=int(os.environ.get("ACCOMP_CACHE_EXAMPLES", "6")),
-    deadline=None,
-    suppress_health_check=[hypothesis.HealthCheck.function_scoped_fixture],
-)
-@hypothesis.given(
-    edits=st.lists(
-        st.tuples(st.sampled_from(EDIT_KINDS), st.integers(0, 11), st.integers(0, 400)),
-        min_size=1,
-        max_size=4,
-    )
-)
+@RANDOM_EDITS_SETTINGS
+@hypothesis.given(edits=RANDOM_EDITS)
 def test_after_random_edits_what_kept_results_answer_is_the_cold_answer(
     cohort: Path, monkeypatch: pytest.MonkeyPatch, edits: list[tuple[str, int, int]]
 ) -> None:
