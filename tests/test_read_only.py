@@ -46,7 +46,8 @@ def stores(tmp_path: Path) -> Iterator[tuple[Path, Path]]:
     if shutil.which("mount") is None:
         pytest.skip("no mount command")
     writable, read_only = tmp_path / "store", tmp_path / "read-only"
-    shutil.copytree(DEMO_STORE, writable)
+    # As a fresh clone: no .accomp/ (what other tests' runs on the demo store leave there).
+    shutil.copytree(DEMO_STORE, writable, ignore=shutil.ignore_patterns(".accomp"))
     git(writable, "init", "-q")
     git(writable, "add", "-A")
     git(writable, "commit", "-qm", "demo")

@@ -231,9 +231,11 @@ def register_merge_driver(repo: Path, command: str) -> bool:
     driver = f"{command} merge-driver %O %A %B %P"
     if config_get(repo, f"merge.{MERGE_DRIVER}.driver") == driver:
         return False
-    run_git(repo, "config", "--local", f"merge.{MERGE_DRIVER}.name", "accomp: case files as data")
-    run_git(repo, "config", "--local", f"merge.{MERGE_DRIVER}.driver", driver)
-    return True
+    named = run_git(
+        repo, "config", "--local", f"merge.{MERGE_DRIVER}.name", "accomp: case files as data"
+    )
+    registered = run_git(repo, "config", "--local", f"merge.{MERGE_DRIVER}.driver", driver)
+    return named[0] == 0 and registered[0] == 0  # not on a store one may only read
 
 
 def unmerged_paths(repo: Path) -> list[str]:
