@@ -320,6 +320,8 @@ def test_figures_counted_on_several_cores_are_those_of_one(
         ("hours", "check", "--format", "json", "--on", "2026-10-01"),
         # a row a case, rendered by the workers
         ("export", "cases", "--format", "csv"),
+        ("list", "--format", "json"),
+        ("list", "--active", "--format", "csv"),
         ("export", "cases", "--format", "json", "--pseudonymise"),
     )
     one = {command: cold(cohort, *command) for command in commands}
@@ -362,6 +364,15 @@ KEPT_HOURS = (
     ("hours", "check", "--week", "2026-W45", "--format", "json"),
     ("hours", "check", "--week", "2026-W44", "--format", "csv", "--on", "2026-10-29"),
     ("hours", "check", "--from", "2025-06-01", "--to", "2025-09-30", "--format", "csv"),
+)
+
+# The other outputs whose rendered lines are kept per shard: the list and the export of
+# cases (not pseudonymised).
+KEPT_LINES = (
+    ("list", "--format", "json"),
+    ("list", "--active", "--format", "csv"),
+    ("export", "cases", "--format", "csv"),
+    ("export", "cases", "--format", "json"),
 )
 
 
@@ -432,6 +443,49 @@ def test_kept_tallies_are_per_period_and_bounded(
     assert tallied  # forgotten: counted again
 
 
+def test_kept_results_go_least_recently_used_first_and_within_a_shards_budget(
+    cohort: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(cache, "SETTLED_SECONDS", -60)
+    monkeypatch.setattr(cache, "MEMO_RESULTS", 3)
+    answer(cohort, *SUMMARY)
+    periods = [("summary", "--format", "json", "--from", f"2025-{m:02d}-01") for m in (1, 2, 3)]
+    base = dt.datetime.now().timestamp() - 100
+    seen: set[Path] = set()
+    for order, command in enumerate(periods):
+        answer(cohort, *command)
+        new = set((cohort / CACHE).glob("memo-*.json")) - seen
+        for path in new:  # computed one second after the other, whatever the disk's clock
+            os.utime(path, (base + order, base + order))
+        seen |= new
+    tallied = count_tallied(monkeypatch)
+    answer(cohort, *periods[0])  # used again: now the most recently used of its shard
+    assert tallied == []
+    answer(cohort, "summary", "--format", "json", "--from", "2025-04-01")  # one more: one goes
+    tallied.clear()
+    answer(cohort, *periods[0])
+    assert tallied == []  # kept: used last
+    answer(cohort, *periods[1])  # the least recently used went
+    assert tallied
+    # Past MEMO_SHARD_BYTES, the shard keeps only what fits, the latest first.
+    shutil.rmtree(cohort / CACHE)
+    answer(cohort, *SUMMARY)
+    answer(cohort, *periods[0])
+    budget = max(path.stat().st_size for path in (cohort / CACHE).glob("memo-*.json")) + 1
+    monkeypatch.setattr(cache, "MEMO_SHARD_BYTES", budget)
+    monkeypatch.setattr(cache, "MEMO_RESULTS", 12)
+    for command in periods:
+        answer(cohort, *command)
+    per_shard: dict[str, list[int]] = {}
+    for path in (cohort / CACHE).glob("memo-*.json"):
+        per_shard.setdefault(path.name[: len("memo-00")], []).append(path.stat().st_size)
+    assert per_shard and all(sum(sizes) <= budget for sizes in per_shard.values())
+    assert min(map(len, per_shard.values())) == 1  # the widest shard kept only the latest
+    tallied.clear()
+    answer(cohort, *periods[-1])
+    assert tallied == []
+
+
 @pytest.mark.parametrize(
     "damage",
     [
@@ -440,6 +494,7 @@ def test_kept_tallies_are_per_period_and_bounded(
         pytest.param({"result": "nonsense"}, id="not tallies"),
         pytest.param({"views": "another fingerprint"}, id="other views"),
         pytest.param({"key": {"code": "another version"}}, id="another cache key"),
+        pytest.param({"task": "0" * 40}, id="another task's result"),
     ],
 )
 def test_kept_tallies_of_the_wrong_shape_are_counted_again(
@@ -467,7 +522,7 @@ def test_after_random_edits_what_kept_results_answer_is_the_cold_answer(
     cohort: Path, monkeypatch: pytest.MonkeyPatch, edits: list[tuple[str, int, int]]
 ) -> None:
     monkeypatch.setattr(cache, "SETTLED_SECONDS", -60)
-    commands = (*SUMMARIES, *KEPT_HOURS)
+    commands = (*SUMMARIES, *KEPT_HOURS, *KEPT_LINES)
     for command in commands:  # an earlier example's hand edit may have made a file invalid
         invoke_cli(["--store", str(cohort), *command])
         invoke_cli(["--store", str(cohort), *command])  # the shards whole: results kept
@@ -513,6 +568,37 @@ def test_a_warm_hours_check_gives_back_the_rows_kept_for_its_weeks(
     computed.clear()
     assert answer(cohort, *KEPT_HOURS[0]) == expected[KEPT_HOURS[0]]
     assert computed
+
+
+@pytest.mark.parametrize("command", [*KEPT_LINES, ("list", "--exited", "--format", "json")])
+def test_a_warm_list_or_export_gives_back_the_lines_kept(
+    cohort: Path, monkeypatch: pytest.MonkeyPatch, command: tuple[str, ...]
+) -> None:
+    from accomp import export, render
+    from accomp.cli import cases
+
+    monkeypatch.setattr(cache, "SETTLED_SECONDS", -60)
+    expected = cold(cohort, *command)
+    assert expected.count("\n") > 3
+    rendered: list[int] = []
+    real = render.render_rows_part
+
+    def spy(rows: list, *args: object) -> str:  # type: ignore[type-arg]
+        rendered.append(len(rows))
+        return real(rows, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(cases, "render_rows_part", spy)
+    monkeypatch.setattr(export, "render_rows_part", spy)
+    assert answer(cohort, *command) == expected  # the shards whole: lines kept
+    assert rendered
+    rendered.clear()
+    assert answer(cohort, *command) == expected
+    assert rendered == []
+    # Pseudonymised lines are never kept: rendered every time.
+    if command[0] == "export":
+        pseudonymised = (*command, "--pseudonymise")
+        assert answer(cohort, *pseudonymised) == answer(cohort, *pseudonymised)
+        assert rendered
 
 
 def test_a_memo_key_is_made_only_of_plain_arguments() -> None:

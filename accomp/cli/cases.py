@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterable
 from typing import Any, Literal
 
 import typer
@@ -15,8 +16,10 @@ from accomp.cli.common import (
     NO_COMMIT_OPTION,
     after_write,
     author,
+    case_parts,
     clean_note,
     date_option,
+    echo_text,
     editing,
     open_store,
     programme_option,
@@ -29,7 +32,14 @@ from accomp.domain.enrolment import EXTERNAL_ID_KINDS, NewCase, NotEligible, bui
 from accomp.domain.phases import current_phase
 from accomp.domain.rows import LIST_COLUMNS, list_row
 from accomp.errors import UsageError
-from accomp.render import Format, render_mapping, render_rows, to_json
+from accomp.render import (
+    Format,
+    join_rows_parts,
+    render_mapping,
+    render_rows,
+    render_rows_part,
+    to_json,
+)
 from accomp.resources import schema_choices
 from accomp.store import yamlio
 
@@ -322,19 +332,55 @@ def list_cases(
     if active and exited:
         raise UsageError("--active and --exited exclude each other")
     store = open_store(ctx)
-    rows = []
     programme = programme_option(store, programme)
-    for case_row in valid_cases(store, strict=False, read="row", ordered=False):
-        row = list_row(case_row)
-        if programme and row["programme"] != programme:
-            continue
-        if referent and row["referent"] != referent:
-            continue
-        if (active and row["status"] != "active") or (exited and row["status"] != "exited"):
-            continue
-        rows.append(row)
+    wanted = (programme, referent, active, exited)
+    if fmt in (Format.csv, Format.json):
+        # A department's list: each worker renders its cases' lines, kept in the cache
+        # while their views do not change (a list asked again is not rendered again).
+        with case_parts(store, False, "row", _listed_parts, *wanted, fmt.value, keep=True) as (
+            _,
+            texts,
+        ):
+            echo_text(join_rows_parts(texts, LIST_COLUMNS, fmt))
+        return
+    # A table is drawn whole (its columns as wide as their widest cell).
+    rows = [
+        row
+        for row in map(list_row, valid_cases(store, strict=False, read="row", ordered=False))
+        if _listed(row, *wanted)
+    ]
     rows.sort(key=lambda r: r["case_id"])
     typer.echo(render_rows(rows, LIST_COLUMNS, fmt), nl=False)
+
+
+def _listed(
+    row: dict[str, Any], programme: str | None, referent: str | None, active: bool, exited: bool
+) -> bool:
+    """Whether `accomp list`'s options keep this list row."""
+    return (
+        (not programme or row["programme"] == programme)
+        and (not referent or row["referent"] == referent)
+        and not (active and row["status"] != "active")
+        and not (exited and row["status"] != "exited")
+    )
+
+
+def _listed_parts(
+    views: Iterable[dict[str, Any]],
+    programme: str | None,
+    referent: str | None,
+    active: bool,
+    exited: bool,
+    fmt: str,
+) -> list[list[Any]]:
+    """[case id, its list line's text, None] of the cases `accomp list` keeps (a task of
+    case_parts: it runs in a worker, a shard at a time)."""
+    rows = (list_row(view) for view in views)
+    return [
+        [row["case_id"], render_rows_part([row], LIST_COLUMNS, fmt), None]
+        for row in rows
+        if _listed(row, programme, referent, active, exited)
+    ]
 
 
 SEVERITIES = schema_choices("casefile", "diagnostic", "barriers", "[]", "severity")

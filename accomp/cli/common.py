@@ -344,22 +344,19 @@ def case_parts(
     store: Store, strict: bool, read: Reading, render: Callable[..., Any], *args: Any, keep: bool
 ) -> Iterator[tuple[list[Any], Iterator[str]]]:
     """Output rendered on all the cores, case by case: `render(views, *args)` gives
-    [case id, text, extra] for some cases (a shard at a time); the text goes through
-    the workers' spool files (store/spool.py), not through memory. Yields the
+    [case id, text, extra] for the cases of one shard; a worker holds one shard's
+    text at a time, written to its spool file (store/spool.py) before the next
+    shard is rendered, so the text does not come back through memory. Yields the
     extras, then the texts, both in case-id order. `keep`: a shard's rendered
     text is kept in the cache while its views do not change (store/cache.py's
-    memo: for outputs asked again and again, a week's hours check), else
-    rendered every time (an export). The invalid case files are refused or named
+    memo: a week's hours check, the list, the export of cases), else rendered
+    every time (pseudonymised rows). The invalid case files are refused or named
     as valid_cases does, before any text is given."""
     from accomp.domain.views import MemoisedTask  # every rule: not at start-up
 
     with store.spool() as folder:
         spooled = functools.partial(_spooled, folder)
-        task: Any = (
-            MemoisedTask(render, list, _rendered_of_plain, spooled)
-            if keep
-            else functools.partial(_rendered_and_spooled, render, spooled)
-        )
+        task = MemoisedTask(render, list, _rendered_of_plain, spooled, keep=keep)
         parts = mapped_cases(store, strict, read, task, *args)
         rendered = sorted(item for part in parts for item in part)
         reader = PartReader(folder)
@@ -367,12 +364,6 @@ def case_parts(
             yield [extra for _, _, extra in rendered], (reader.read(at) for _, at, _ in rendered)
         finally:
             reader.close()
-
-
-def _rendered_and_spooled(
-    render: Callable[..., Any], spooled: Callable[[list[list[Any]]], Any], views: Any, *args: Any
-) -> list[tuple[str, Piece, Any]]:
-    return spooled(render(views, *args))
 
 
 def _spooled(folder: Path, rendered: list[list[Any]]) -> list[tuple[str, Piece, Any]]:

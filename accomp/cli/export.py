@@ -39,9 +39,11 @@ def export(
         raise UsageError("--format xlsx needs --out FILE")
     key = store.pseudonym_key() if pseudonymise else None
     if what == "cases" and fmt != "xlsx":
-        # A department's cases: each worker renders its cases' rows (one per case).
+        # A department's cases: each worker renders its cases' rows (one per case), kept
+        # in the cache while their views do not change; pseudonymised rows never are.
         columns = case_columns(key)
-        with case_parts(store, True, "row", case_row_parts, key, fmt, keep=False) as (
+        keep = key is None
+        with case_parts(store, True, "row", case_row_parts, key, fmt, keep=keep) as (
             extras,
             texts,
         ):

@@ -70,8 +70,8 @@ def hours_check(
         by_case = figures_of_views(views, first, last, day, referent)
     elif fmt in (Format.csv, Format.json):
         # Every week of a department's contracts is millions of rows: each worker renders
-        # its cases' rows, and the text is written case by case (no row object is kept).
-        # The text goes through part files (store/spool.py), not back through memory.
+        # its cases' rows a shard at a time and writes the shard's text to its part file
+        # (store/spool.py): the text does not come back through memory.
         with case_parts(
             store, False, "hours", _rendered_cases, first, last, day, referent, fmt.value, keep=True
         ) as (shorts, texts):

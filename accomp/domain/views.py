@@ -47,16 +47,22 @@ class MemoisedTask:
     turns it back (ValueError when the data is not such a result). `deliver`, if
     given, is what becomes of each part's result where it was computed or given
     back (rendered text written to a spool file): the caller gets what it returns.
+    `keep=False`: run shard by shard the same, but nothing kept (pseudonymised rows).
     """
 
     task: Callable[..., Any]
     to_plain: Callable[[Any], Any]
     of_plain: Callable[[Any], Any]
     deliver: Callable[[Any], Any] | None = None
+    keep: bool = True
 
     @property
     def name(self) -> str:
         return f"{self.task.__module__}.{self.task.__qualname__}"
+
+    def delivered(self, result: Any) -> Any:
+        """What the caller gets of a part's result."""
+        return self.deliver(result) if self.deliver else result
 
 
 def read_views(case: dict[str, Any], settings: Settings, on: dt.date) -> dict[str, Any]:

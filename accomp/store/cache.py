@@ -19,9 +19,10 @@ and each read only by the commands that need it:
   a summary's tallies, the rendered rows of an hours check) over the shard's
   views, for one task and its arguments (the key), with the fingerprint of the
   views it was computed from; a file each, so that a command reads only its
-  own. The MEMO_RESULTS last computed are kept per shard, none larger than
-  MEMO_MAX_BYTES. A warm summary of a shard that did not move reads neither
-  its views nor its cases.
+  own. The MEMO_RESULTS last used are kept per shard, none larger than
+  MEMO_MAX_BYTES and MEMO_SHARD_BYTES in all (128 MB a store at most). A
+  warm summary of a shard that did not move reads neither its views nor its
+  cases.
 
 An entry is used only when **the content hash of the file** is the one it was
 made from. Reading and hashing 10,000 files costs about 0.3 s, so, as git does,
@@ -45,6 +46,7 @@ most of what a warm command used to spend before its own work.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import functools
 import gc
@@ -68,8 +70,11 @@ SHARDS = 64
 MEMO_RESULTS = 12
 # A result larger than this (as JSON) is not kept: every week of every contract is tens of
 # megabytes of rows, while a summary's tallies or a week's rows of a shard are a few dozen
-# kilobytes at 50,000 cases.
-MEMO_MAX_BYTES = 256 * 1024
+# kilobytes at 50,000 cases, the list's lines about 120 KB and the export's rows 300 KB.
+MEMO_MAX_BYTES = 768 * 1024
+# The results of a shard together: past it, the least recently used go. With SHARDS files
+# a store's kept results are at most 64 times 2 MB, whatever is asked.
+MEMO_SHARD_BYTES = 2 * 1024 * 1024
 
 
 @functools.cache
@@ -268,26 +273,37 @@ class CohortCache:
         views = self._views_of_state(index)
         if views is None:
             return None
+        path = self._memo_path(index, task_key)
         try:
-            data = _load_json(self._memo_path(index, task_key).read_bytes())
+            data = _load_json(path.read_bytes())
         except (OSError, orjson.JSONDecodeError):
             return None
         if (
             isinstance(data, dict)
             and data.get("format") == CACHE_FORMAT
             and data.get("key") == self.key
+            and data.get("task") == task_key
             and data.get("views") == views
         ):
+            with contextlib.suppress(OSError):
+                os.utime(path)  # used now: the last to go when the shard's results are pruned
             return data.get("result")
         return None
 
     def remember(self, index: int, task_key: str, plain: Any) -> None:
         """Keep a task's result over the views of fresh shard `index`, unless it is larger
-        than MEMO_MAX_BYTES; the shard's oldest results beyond MEMO_RESULTS go."""
+        than MEMO_MAX_BYTES; the shard's least recently used results go beyond
+        MEMO_RESULTS or MEMO_SHARD_BYTES."""
         views = self._views_of_state(index)
         if views is None:
             return
-        memo = {"format": CACHE_FORMAT, "key": self.key, "views": views, "result": plain}
+        memo = {
+            "format": CACHE_FORMAT,
+            "key": self.key,
+            "task": task_key,
+            "views": views,
+            "result": plain,
+        }
         try:
             body = orjson.dumps(memo)
         except TypeError:
@@ -299,14 +315,17 @@ class CohortCache:
             written = self._memo_path(index, task_key)
             files.atomic_write(written, body, durable=False)
             prefix = f"memo-{index:02d}-"
-            kept = sorted(  # the one just written stays, whatever the disk's mtime resolution
-                (entry.stat().st_mtime_ns, entry.name)
-                for entry in os.scandir(self.folder)
-                if entry.name.startswith(prefix) and entry.name != written.name
-            )
-            kept.append((0, written.name))
-            for _, name in kept[: max(0, len(kept) - MEMO_RESULTS)]:  # the oldest computed
-                (self.folder / name).unlink(missing_ok=True)
+            others = []  # the one just written stays, whatever the disk's mtime resolution
+            for entry in os.scandir(self.folder):
+                if entry.name.startswith(prefix) and entry.name != written.name:
+                    status = entry.stat()
+                    others.append((-status.st_mtime_ns, entry.name, status.st_size))
+            others.sort()  # the most recently used first
+            count, size = 1, len(body)
+            for _, name, other_size in others:
+                count, size = count + 1, size + other_size
+                if count > MEMO_RESULTS or size > MEMO_SHARD_BYTES:
+                    (self.folder / name).unlink(missing_ok=True)
         except OSError:
             pass  # only slower next time
 

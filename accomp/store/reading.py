@@ -343,7 +343,7 @@ def _views_task(
     indexes: Iterable[int] | None,
 ) -> tuple[list[Any], list[CaseRecord]]:
     """A part of map_views: the task's results over these shards (one result, or one per
-    shard for a memoised task), and the records of their invalid files."""
+    shard for a memoised task, computed or kept), and the records of their invalid files."""
     reading = StoreReading(store, kind)
     invalid: list[CaseRecord] = []
 
@@ -354,21 +354,20 @@ def _views_task(
             else:
                 invalid.append(item)  # type: ignore[arg-type]
 
-    key = cache.memo_key(task.name, args) if isinstance(task, MemoisedTask) else None
-    if not isinstance(task, MemoisedTask) or key is None:
+    if not isinstance(task, MemoisedTask):
         shards = reading.shards(grouped, indexes)
-        views = valid(view for shard in shards for view in reading.views(shard))
-        if not isinstance(task, MemoisedTask):
-            return [task(views, *args)], invalid
-        result = task.task(views, *args)
-        return [task.deliver(result) if task.deliver else result], invalid
+        return [
+            task(valid(view for shard in shards for view in reading.views(shard)), *args)
+        ], invalid
+    key = cache.memo_key(task.name, args) if task.keep else None
     results = []
     for shard in reading.shards(grouped, indexes):
-        result = reading.remembered(shard, task, key)
+        result = reading.remembered(shard, task, key) if key else None
         if result is None:
             result = task.task(valid(reading.views(shard)), *args)
-            reading.remember(shard, task, key, result)
+            if key:
+                reading.remember(shard, task, key, result)
         else:
             invalid.extend(reading.invalid(shard))
-        results.append(task.deliver(result) if task.deliver else result)
+        results.append(task.delivered(result))
     return results, invalid
