@@ -479,7 +479,10 @@ def test_kept_results_go_least_recently_used_first_and_within_a_shards_budget(
     per_shard: dict[str, list[int]] = {}
     for path in (cohort / CACHE).glob("memo-*.json"):
         per_shard.setdefault(path.name[: len("memo-00")], []).append(path.stat().st_size)
-    assert per_shard and all(sum(sizes) <= budget for sizes in per_shard.values())
+    # (the one just written stays, even alone over the budget)
+    assert per_shard and all(
+        sum(sizes) <= budget or len(sizes) == 1 for sizes in per_shard.values()
+    )
     assert min(map(len, per_shard.values())) == 1  # the widest shard kept only the latest
     tallied.clear()
     answer(cohort, *periods[-1])
@@ -597,7 +600,9 @@ def test_a_warm_list_or_export_gives_back_the_lines_kept(
     # Pseudonymised lines are never kept: rendered every time.
     if command[0] == "export":
         pseudonymised = (*command, "--pseudonymise")
-        assert answer(cohort, *pseudonymised) == answer(cohort, *pseudonymised)
+        first = answer(cohort, *pseudonymised)
+        rendered.clear()
+        assert answer(cohort, *pseudonymised) == first
         assert rendered
 
 

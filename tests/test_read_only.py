@@ -82,3 +82,24 @@ def test_a_read_only_store_answers_reads_and_refuses_writes_in_one_line(
         assert "read-only" in assert_one_line_error(refused.stderr), args
     assert snapshot(writable) == before
     assert git(writable, "rev-list", "--count", "HEAD") == commits
+
+
+def test_a_read_only_clone_never_set_up_refuses_writes_and_answers_reads(
+    stores: tuple[Path, Path],
+) -> None:
+    """A fresh clone on a read-only share: no command can set it up (merge driver, hook,
+    private modes); a write is refused in one line, reads answer, nothing is written."""
+    writable, read_only = stores
+    before = snapshot(writable)
+    for args in WRITES[:2]:  # first, before any read
+        refused = invoke_cli(["--store", str(read_only), *args])
+        assert refused.exit_code == 2, (args, refused.stdout)
+        assert "read-only" in assert_one_line_error(refused.stderr), args
+    for args in READS[:4]:
+        answer = invoke_cli(["--store", str(read_only), *args])
+        assert answer.exit_code == 0, (args, answer.stderr)
+        assert "set up this clone" not in answer.stderr
+    assert snapshot(writable) == before
+    assert not (writable / ".git" / "hooks" / "pre-commit").exists()  # still not set up
+    # The first command on the writable clone sets it up.
+    assert "set up this clone" in invoke_cli(["--store", str(writable), "list"]).stderr

@@ -70,7 +70,8 @@ SHARDS = 64
 MEMO_RESULTS = 12
 # A result larger than this (as JSON) is not kept: every week of every contract is tens of
 # megabytes of rows, while a summary's tallies or a week's rows of a shard are a few dozen
-# kilobytes at 50,000 cases, the list's lines about 120 KB and the export's rows 300 KB.
+# kilobytes at 50,000 cases, the list's lines about 120 KB and the export's CSV rows 300 KB
+# (its JSON rows, indented and escaped once more, about 1.1 MB: not kept at that size).
 MEMO_MAX_BYTES = 768 * 1024
 # The results of a shard together: past it, the least recently used go. With SHARDS files
 # a store's kept results are at most 64 times 2 MB, whatever is asked.

@@ -231,11 +231,11 @@ def register_merge_driver(repo: Path, command: str) -> bool:
     driver = f"{command} merge-driver %O %A %B %P"
     if config_get(repo, f"merge.{MERGE_DRIVER}.driver") == driver:
         return False
-    named = run_git(
-        repo, "config", "--local", f"merge.{MERGE_DRIVER}.name", "accomp: case files as data"
-    )
-    registered = run_git(repo, "config", "--local", f"merge.{MERGE_DRIVER}.driver", driver)
-    return named[0] == 0 and registered[0] == 0  # not on a store one may only read
+    for key, value in (("name", "accomp: case files as data"), ("driver", driver)):
+        code, _, err = run_git(repo, "config", "--local", f"merge.{MERGE_DRIVER}.{key}", value)
+        if code != 0:  # without it, a sync would merge case files line by line
+            raise StoreError(f"could not register accomp's merge driver: {err.strip()}")
+    return True
 
 
 def unmerged_paths(repo: Path) -> list[str]:

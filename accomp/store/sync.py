@@ -17,7 +17,6 @@ Git is the engine; this module makes it safe for people who never learnt it:
 from __future__ import annotations
 
 import datetime as dt
-import errno
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -64,23 +63,28 @@ def set_up_clone(store: Store) -> list[str]:
     if repo is None:  # not in git, or kept inside a larger repository: nothing to set up
         _write_marker(marker, command)
         return done
-    try:
-        if git.register_merge_driver(repo, command):
-            done.append("registered the merge driver")
-        gitdir = git.git_dir(store.root)
-        if gitdir is not None and not (gitdir / "hooks" / "pre-commit").exists():
-            git.install_pre_commit_hook(repo, ".", command)
-            done.append("installed the pre-commit hook")
-        if make_private(store.root):
-            done.append("made the store's files private")
-    except OSError as error:
-        if error.errno not in (errno.EROFS, errno.EACCES, errno.EPERM):
-            raise
-        # A store this user may only read (a read-only share): reads need none of it,
-        # and the first command that can write sets the clone up.
+    if _read_only(store.root):
+        # A read-only share: reads need none of it, writes are refused anyway, and the
+        # first command on a writable clone sets it up.
         return []
+    if git.register_merge_driver(repo, command):
+        done.append("registered the merge driver")
+    gitdir = git.git_dir(store.root)
+    if gitdir is not None and not (gitdir / "hooks" / "pre-commit").exists():
+        git.install_pre_commit_hook(repo, ".", command)
+        done.append("installed the pre-commit hook")
+    if make_private(store.root):
+        done.append("made the store's files private")
     _write_marker(marker, command)
     return done
+
+
+def _read_only(root: Path) -> bool:
+    """Whether the store's file system is mounted read-only (not known: False)."""
+    try:
+        return bool(os.statvfs(root).f_flag & os.ST_RDONLY)
+    except (AttributeError, OSError):  # no statvfs (Windows)
+        return False
 
 
 def _write_marker(marker: Path, command: str) -> None:
