@@ -360,8 +360,8 @@ def _listed(
     return (
         (not programme or row["programme"] == programme)
         and (not referent or row["referent"] == referent)
-        and not (active and row["status"] != "active")
-        and not (exited and row["status"] != "exited")
+        and (not active or row["status"] == "active")
+        and (not exited or row["status"] == "exited")
     )
 
 

@@ -42,8 +42,7 @@ def export(
         # A department's cases: each worker renders its cases' rows (one per case), kept
         # in the cache while their views do not change; pseudonymised rows never are.
         columns = case_columns(key)
-        keep = key is None
-        with case_parts(store, True, "row", case_row_parts, key, fmt, keep=keep) as (
+        with case_parts(store, True, "row", case_row_parts, key, fmt, keep=key is None) as (
             extras,
             texts,
         ):

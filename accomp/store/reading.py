@@ -356,9 +356,8 @@ def _views_task(
 
     if not isinstance(task, MemoisedTask):
         shards = reading.shards(grouped, indexes)
-        return [
-            task(valid(view for shard in shards for view in reading.views(shard)), *args)
-        ], invalid
+        views = valid(view for shard in shards for view in reading.views(shard))
+        return [task(views, *args)], invalid
     key = cache.memo_key(task.name, args) if task.keep else None
     results = []
     for shard in reading.shards(grouped, indexes):
