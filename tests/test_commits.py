@@ -87,6 +87,34 @@ def test_what_the_user_staged_stays_staged_and_out_of_the_commit(tmp_path: Path)
     assert sh(repo, "diff", "--cached", "--name-only").split() == [NAMES[1]]
 
 
+@pytest.mark.parametrize("stage", ["git add", "git rm --cached", "git reset --soft"])
+def test_staging_between_the_hand_edit_check_and_the_commit_is_seen(
+    tmp_path: Path, stage: str
+) -> None:
+    """An edit asks twice whether the index is HEAD's tree; the second answer is taken
+    from the first only while the index file is untouched: whatever the user staged in
+    between (or however HEAD moved) stays out of accomp's commit."""
+    repo = new_repo(tmp_path / "repo")
+    sh(repo, "commit", "--quiet", "--allow-empty", "-m", "a second commit")
+    assert commits.changed_paths(repo, [repo / NAMES[0]]) == []  # index is HEAD: remembered
+    if stage == "git add":
+        (repo / NAMES[1]).write_text("id: 1\nnote: staged by hand\n")
+        sh(repo, "add", NAMES[1])
+    elif stage == "git rm --cached":
+        sh(repo, "rm", "--cached", "--quiet", NAMES[1])
+    else:  # HEAD moves back, the index stays: the index is no longer HEAD's tree
+        (repo / NAMES[1]).write_text("id: 1\nnote: committed, then soft-reset\n")
+        sh(repo, "commit", "--quiet", "-am", "a third commit")
+        assert commits.changed_paths(repo, [repo / NAMES[0]]) == []
+        sh(repo, "reset", "--soft", "HEAD~")
+    staged_before = sh(repo, "diff", "--cached", "--name-status")
+    assert staged_before  # something of the user's is staged
+    (repo / NAMES[0]).write_text("id: 0\ncontacts: [{minutes: 5}]\n")
+    assert commits.commit_paths(repo, [repo / NAMES[0]], "contact 2026-AAAA1", None) is True
+    assert sh(repo, "show", "--name-only", "--format=", "HEAD").split() == [NAMES[0]]
+    assert sh(repo, "diff", "--cached", "--name-status") == staged_before
+
+
 @pytest.mark.parametrize("hook", ["post-commit", "prepare-commit-msg"])
 def test_a_hook_git_commit_would_run_still_runs(tmp_path: Path, hook: str) -> None:
     repo = new_repo(tmp_path / "repo")

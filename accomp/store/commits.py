@@ -20,10 +20,18 @@ branch has no commit yet, commits are signed, a `prepare-commit-msg` or
 
 Killed at any point, the store is as before or as after: the ref moves last, in one
 atomic step, and store/intents.py puts back the files of a commit that did not land.
+
+Whether the index is HEAD's tree (nothing of the user's staged) is asked twice by an
+edit: before it, for hand edits (changed_paths), and again at its commit. `git
+write-tree` answers it by reading the whole index (5 ms at 50,000 case files), so the
+second time the answer is taken from the first while the index file is the one it was
+read from (the same stat signature: git writes an index by renaming a new file over
+it) and HEAD the same commit.
 """
 
 from __future__ import annotations
 
+import os
 import subprocess
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -44,6 +52,11 @@ class _Head:
     tree: str
 
 
+# Index files this process found written as HEAD's tree: index path -> (HEAD's commit,
+# the index file's stat signature then). See the module's docstring.
+_INDEX_AS_HEAD: dict[Path, tuple[str, tuple[int, ...]]] = {}
+
+
 def commit_paths(repo: Path, paths: Sequence[Path], message: str, author: str | None) -> bool:
     """Commit exactly `paths` (and nothing else staged) with `message`.
 
@@ -55,7 +68,7 @@ def commit_paths(repo: Path, paths: Sequence[Path], message: str, author: str | 
     head = _head(repo)
     if head is None or not _plumbing_commits_as_git_would(repo, settings, message):
         return _commit_with_porcelain(repo, relative, message, env)
-    if _index_tree(repo) != head.tree:  # changes of the user's own are staged
+    if not _index_is_head(repo, head):  # changes of the user's own are staged
         return _commit_with_porcelain(repo, relative, message, env)
     staged = git.run(["update-index", "--add", "--remove", "--", *relative], repo, env)
     if staged.returncode != 0:
@@ -85,7 +98,7 @@ def changed_paths(repo: Path, paths: Sequence[Path]) -> list[Path]:
     if not paths:
         return []
     head = _head(repo)
-    if head is None or _index_tree(repo) != head.tree:
+    if head is None or not _index_is_head(repo, head):
         # Something is staged (or nothing is committed yet): git status compares all three.
         dirty = {str(p) for p in git.changed_files(repo, paths)}
         return [path for path in paths if str(repo / _relative(repo, path)) in dirty]
@@ -184,6 +197,35 @@ def _head(repo: Path) -> _Head | None:
     if result.returncode != 0 or len(lines) != 2:
         return None
     return _Head(lines[0], lines[1])
+
+
+def _index_is_head(repo: Path, head: _Head) -> bool:
+    """Whether the index, written as a tree, is HEAD's (nothing else is staged)."""
+    index = _index_file(repo)
+    before = _signature(index) if index else None
+    if index and before and _INDEX_AS_HEAD.get(index) == (head.commit, before):
+        return True
+    if _index_tree(repo) != head.tree:
+        return False
+    # Kept only when write-tree left the file as it was (it writes the index when it has
+    # to rebuild git's cache of trees) and nobody wrote it meanwhile.
+    if index and before and _signature(index) == before:
+        _INDEX_AS_HEAD[index] = (head.commit, before)
+    return True
+
+
+def _index_file(repo: Path) -> Path | None:
+    """The work tree's index file (None under GIT_INDEX_FILE: another index, never kept)."""
+    gitdir = git.git_dir(repo)
+    return None if os.environ.get("GIT_INDEX_FILE") or gitdir is None else gitdir / "index"
+
+
+def _signature(path: Path) -> tuple[int, ...] | None:
+    try:
+        status = os.stat(path)
+    except OSError:
+        return None
+    return (status.st_size, status.st_mtime_ns, status.st_ctime_ns, status.st_ino, status.st_dev)
 
 
 def _index_tree(repo: Path) -> str | None:
