@@ -66,6 +66,29 @@ def test_a_fresh_clone_is_set_up_once_driver_hook_and_private_files(team, tmp_pa
     assert "set up this clone" not in again.stderr  # said once
 
 
+def test_a_linked_work_tree_is_a_store_like_any_other(team, tmp_path: Path) -> None:
+    """`git worktree add`: the work tree's .git is a file naming its own git folder, and
+    its hooks are the main repository's. Setting it up failed every command before."""
+    remote, _, case_id = team
+    main = clone_of(remote, tmp_path / "second")
+    linked = tmp_path / "linked"
+    git(main, "worktree", "add", "-q", "-b", "elsewhere", str(linked))
+    listed = run(linked, "list")
+    assert listed.exit_code == 0, listed.stderr
+    assert case_id in listed.stdout and "pre-commit hook" in listed.stderr
+    assert (main / ".git" / "hooks" / "pre-commit").exists()  # where git runs it from
+    logged = run(linked, "contact", "log", case_id, "--date", "2026-11-18", "--channel",
+                 "phone", "--minutes", "15")  # fmt: skip
+    assert logged.exit_code == 0, logged.stderr
+    assert git(linked, "log", "-1", "--format=%s").startswith(f"contact {case_id}")
+    assert git(linked, "status", "--porcelain") == ""
+    (linked / f"{case_id}.yaml").write_text("not: [a case file\n")  # the hook refuses it
+    git(linked, "add", f"{case_id}.yaml")
+    refused = subprocess.run(["git", "commit", "-qm", "by hand"], cwd=linked, text=True,
+                             capture_output=True, env={**os.environ, **TEST_IDENTITY})  # fmt: skip
+    assert refused.returncode != 0 and f"{case_id}.yaml" in refused.stdout + refused.stderr
+
+
 def test_contacts_logged_on_the_same_case_in_two_clones_merge_without_conflict(
     team, tmp_path: Path
 ) -> None:

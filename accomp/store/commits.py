@@ -181,11 +181,11 @@ def _plumbing_commits_as_git_would(repo: Path, settings: dict[str, str], message
         return False  # git commit would clean it up
     if settings.get("commit.gpgsign", "false").lower() in ("true", "yes", "on", "1"):
         return False
-    gitdir = git.git_dir(repo)
-    if gitdir is None:
+    own_hooks = git.hooks_dir(repo)
+    if own_hooks is None:
         return False
     hooks_path = settings.get("core.hookspath")
-    hooks = (repo / Path(hooks_path).expanduser()) if hooks_path else gitdir / "hooks"
+    hooks = (repo / Path(hooks_path).expanduser()) if hooks_path else own_hooks
     return not any((hooks / name).exists() for name in _HOOKS_ONLY_COMMIT_RUNS)
 
 

@@ -134,7 +134,9 @@ def file_history(repo: Path, path: Path, patch: bool = False) -> list[LogEntry]:
 
 def install_pre_commit_hook(repo: Path, store_relative: str, accomp_command: str) -> Path:
     """Install a pre-commit hook that validates the staged case files of the store."""
-    hooks = repo / ".git" / "hooks"
+    hooks = hooks_dir(repo)
+    if hooks is None:
+        raise StoreError(f"{repo}: not a git work tree, no hook installed")
     hooks.mkdir(parents=True, exist_ok=True)
     hook = hooks / "pre-commit"
     hook.write_text(PRE_COMMIT_HOOK.format(store=store_relative or ".", accomp=accomp_command))
@@ -179,6 +181,20 @@ def git_dir(folder: Path) -> Path | None:
             if line.startswith("gitdir:"):
                 return (candidate / line[len("gitdir:") :].strip()).resolve()
     return None
+
+
+def hooks_dir(folder: Path) -> Path | None:
+    """The folder of the hooks git runs for the work tree holding `folder` (unless
+    core.hooksPath names another): the main .git folder's, which a linked work tree
+    (`git worktree add`) shares; its own git folder names the main one in `commondir`."""
+    found = git_dir(folder)
+    if found is None:
+        return None
+    try:
+        common = (found / "commondir").read_text().strip()
+    except OSError:
+        return found / "hooks"
+    return (found / common).resolve() / "hooks"
 
 
 def operation_in_progress(folder: Path) -> str | None:

@@ -69,8 +69,8 @@ def set_up_clone(store: Store) -> list[str]:
         return []
     if git.register_merge_driver(repo, command):
         done.append("registered the merge driver")
-    gitdir = git.git_dir(store.root)
-    if gitdir is not None and not (gitdir / "hooks" / "pre-commit").exists():
+    hooks = git.hooks_dir(store.root)
+    if hooks is not None and not (hooks / "pre-commit").exists():
         git.install_pre_commit_hook(repo, ".", command)
         done.append("installed the pre-commit hook")
     if make_private(store.root):
