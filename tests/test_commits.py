@@ -87,6 +87,43 @@ def test_what_the_user_staged_stays_staged_and_out_of_the_commit(tmp_path: Path)
     assert sh(repo, "diff", "--cached", "--name-only").split() == [NAMES[1]]
 
 
+def test_an_edit_reads_the_whole_index_as_a_tree_once_before_its_commit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The hand-edit check's answer (the index is HEAD's tree) serves the commit too: one
+    write-tree before the commit's own, not two; and none is trusted once the index
+    file was written again, even to the same size and times."""
+    repo = new_repo(tmp_path / "repo")
+    real_run = git.run
+    trees: list[str] = []
+
+    def counting(args, cwd, env=None):  # type: ignore[no-untyped-def]
+        if args[0] == "write-tree":
+            trees.append("write-tree")
+        return real_run(args, cwd, env)
+
+    monkeypatch.setattr(git, "run", counting)
+    assert commits.changed_paths(repo, [repo / NAMES[0]]) == []
+    (repo / NAMES[0]).write_text("id: 0\ncontacts: [{minutes: 5}]\n")
+    assert commits.commit_paths(repo, [repo / NAMES[0]], "contact 2026-AAAA1", None) is True
+    assert len(trees) == 2  # the check's, and the commit's tree
+    # Another index with the same size, times and inode (a coarse clock, an inode that
+    # came back): only its checksum, its last bytes, tells it apart.
+    index = repo / ".git" / "index"
+    assert commits.changed_paths(repo, [repo / NAMES[1]]) == []
+    first, real_fstat = index.stat(), os.fstat
+    data = bytearray(index.read_bytes())
+    data[-1] ^= 0xFF
+    index.write_bytes(bytes(data))
+    monkeypatch.setattr(  # the index seen with the first one's stat signature
+        commits.os, "fstat",
+        lambda fd: first if os.readlink(f"/proc/self/fd/{fd}") == str(index) else real_fstat(fd),
+    )  # fmt: skip
+    trees.clear()
+    commits.changed_paths(repo, [repo / NAMES[1]])
+    assert trees == ["write-tree"]  # asked of git again
+
+
 @pytest.mark.parametrize("stage", ["git add", "git rm --cached", "git reset --soft"])
 def test_staging_between_the_hand_edit_check_and_the_commit_is_seen(
     tmp_path: Path, stage: str

@@ -25,8 +25,8 @@ Whether the index is HEAD's tree (nothing of the user's staged) is asked twice b
 edit: before it, for hand edits (changed_paths), and again at its commit. `git
 write-tree` answers it by reading the whole index (5 ms at 50,000 case files), so the
 second time the answer is taken from the first while the index file is the one it was
-read from (the same stat signature: git writes an index by renaming a new file over
-it) and HEAD the same commit.
+read from (the same stat signature and the same checksum, which git writes at its end)
+and HEAD the same commit.
 """
 
 from __future__ import annotations
@@ -53,8 +53,8 @@ class _Head:
 
 
 # Index files this process found written as HEAD's tree: index path -> (HEAD's commit,
-# the index file's stat signature then). See the module's docstring.
-_INDEX_AS_HEAD: dict[Path, tuple[str, tuple[int, ...]]] = {}
+# the index file's signature then). See the module's docstring.
+_INDEX_AS_HEAD: dict[Path, tuple[str, tuple[object, ...]]] = {}
 
 
 def commit_paths(repo: Path, paths: Sequence[Path], message: str, author: str | None) -> bool:
@@ -220,12 +220,21 @@ def _index_file(repo: Path) -> Path | None:
     return None if os.environ.get("GIT_INDEX_FILE") or gitdir is None else gitdir / "index"
 
 
-def _signature(path: Path) -> tuple[int, ...] | None:
+def _signature(path: Path) -> tuple[object, ...] | None:
+    """What tells one index file from another: its stat signature and its last 32 bytes,
+    the checksum of its content git ends it with (an inode comes back after two writes,
+    and a coarse clock can give two writes the same times). None when it has no
+    checksum (index.skipHash) or cannot be read."""
     try:
-        status = os.stat(path)
+        with open(path, "rb") as index:
+            status = os.fstat(index.fileno())
+            index.seek(max(0, status.st_size - 32))
+            checksum = index.read(32)
     except OSError:
         return None
-    return (status.st_size, status.st_mtime_ns, status.st_ctime_ns, status.st_ino, status.st_dev)
+    if not checksum.strip(b"\0"):
+        return None
+    return (status.st_size, status.st_mtime_ns, status.st_ctime_ns, status.st_ino, checksum)
 
 
 def _index_tree(repo: Path) -> str | None:
