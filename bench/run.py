@@ -119,7 +119,7 @@ def git_commit_floor(store: Path) -> tuple[float, float, float]:
 
     Each run's change is new (a line no run wrote before), as every real edit is: the
     same bytes again would give a tree git already has, and at 50,000 cases writing the
-    flat folder's tree is most of git's commit (about 20 ms of 75 left out otherwise)."""
+    flat folder's tree is a good part of git's commit (about 18 ms of 75, left out otherwise)."""
     path = sorted(store.glob("2*.yaml"))[-1]
     kept = path.read_bytes()
     # The generated stores have no identity of their own (bench/generate.py gives one too).

@@ -77,9 +77,15 @@ def test_a_linked_work_tree_is_a_store_like_any_other(team, tmp_path: Path) -> N
     assert listed.exit_code == 0, listed.stderr
     assert case_id in listed.stdout and "pre-commit hook" in listed.stderr
     assert (main / ".git" / "hooks" / "pre-commit").exists()  # where git runs it from
+    assert (main / ".git").stat().st_mode & 0o777 == 0o700  # it holds the linked tree's history
+    ran = tmp_path / "post-commit ran"
+    hook = main / ".git" / "hooks" / "post-commit"  # git commit runs it: accomp's commit too
+    hook.write_text(f"#!/bin/sh\ntouch '{ran}'\n")
+    hook.chmod(0o700)
     logged = run(linked, "contact", "log", case_id, "--date", "2026-11-18", "--channel",
                  "phone", "--minutes", "15")  # fmt: skip
     assert logged.exit_code == 0, logged.stderr
+    assert ran.exists()
     assert git(linked, "log", "-1", "--format=%s").startswith(f"contact {case_id}")
     assert git(linked, "status", "--porcelain") == ""
     (linked / f"{case_id}.yaml").write_text("not: [a case file\n")  # the hook refuses it

@@ -88,7 +88,7 @@ def _identity_env(cwd: Path, author: str | None) -> dict[str, str]:
 def failure(repo: Path, what: str, stderr: str) -> StoreError:
     """A git failure as one line that says what to do (a lock left behind, most often)."""
     if "index.lock" in stderr:
-        lock = repo / ".git" / "index.lock"
+        lock = (git_dir(repo) or repo / ".git") / "index.lock"  # a linked tree's own
         return StoreError(
             f"git is busy or left a lock: {lock}; if no git is running, remove it and try again"
         )
@@ -183,18 +183,25 @@ def git_dir(folder: Path) -> Path | None:
     return None
 
 
-def hooks_dir(folder: Path) -> Path | None:
-    """The folder of the hooks git runs for the work tree holding `folder` (unless
-    core.hooksPath names another): the main .git folder's, which a linked work tree
-    (`git worktree add`) shares; its own git folder names the main one in `commondir`."""
+def common_dir(folder: Path) -> Path | None:
+    """The git folder that holds the history of the work tree holding `folder`: its own,
+    or for a linked work tree (`git worktree add`, whose git folder names it in
+    `commondir`) the main repository's."""
     found = git_dir(folder)
     if found is None:
         return None
     try:
         common = (found / "commondir").read_text().strip()
     except OSError:
-        return found / "hooks"
-    return (found / common).resolve() / "hooks"
+        return found
+    return (found / common).resolve()
+
+
+def hooks_dir(folder: Path) -> Path | None:
+    """The folder of the hooks git runs for the work tree holding `folder` (unless
+    core.hooksPath names another): a linked work tree shares the main repository's."""
+    common = common_dir(folder)
+    return None if common is None else common / "hooks"
 
 
 def operation_in_progress(folder: Path) -> str | None:

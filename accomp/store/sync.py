@@ -98,12 +98,18 @@ def _write_marker(marker: Path, command: str) -> None:
 def make_private(root: Path) -> int:
     """The store's own files 0600 and folders 0700 (a clone's come out 0644 and 0755):
     the store folder, its case files and settings, schemas/, .accomp/ and .git/ (whose
-    contents are then out of others' reach). Other files a user keeps there are left alone.
-    Returns how many modes changed."""
+    contents are then out of others' reach; for a linked work tree, whose .git is a file,
+    the main repository's git folder, which holds its history). Other files a user keeps
+    there are left alone. Returns how many modes changed."""
     owned: list[tuple[Path, int]] = [(root, files.DIR_MODE)]
     for path in root.iterdir():
         name = path.name
         if path.is_symlink():
+            continue
+        if name == ".git" and path.is_file():
+            history = git.common_dir(root)
+            if history is not None:
+                owned.append((history, files.DIR_MODE))
             continue
         if name in (".git", DERIVED_DIR, "schemas") and path.is_dir():
             owned.append((path, files.DIR_MODE))
